@@ -97,3 +97,9 @@ func (e *Epsilon) UnmarshalText(text []byte) error {
 	*e = v
 	return nil
 }
+
+// MarshalText writes e as a decimal string, so that YAML encoders write "0.5" rather than
+// the number of micro-epsilon.
+func (e Epsilon) MarshalText() ([]byte, error) {
+	return []byte(e.String()), nil
+}
