@@ -1,0 +1,58 @@
+# statledger — make targets. `make` alone lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BUILD     := .build
+FABRIC    := $(BUILD)/fabric
+BIN       := $(BUILD)/bin
+# The Fabric version is pinned in tools/fabric/go.mod; binaries are rebuilt when it changes.
+FABRIC_VERSION := $(shell awk '$$1=="require" && $$2=="github.com/hyperledger/fabric" {print $$3}' tools/fabric/go.mod)
+FABRIC_STAMP   := $(FABRIC)/.version-$(FABRIC_VERSION)
+FABRIC_CMDS    := peer orderer configtxgen cryptogen osnadmin
+ORDERERS  ?=
+PURGE     ?=
+FUZZTIME  ?= 10s
+
+.PHONY: help fabric build network-up network-down test test-unit test-e2e bench fuzz demo clean
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+fabric: $(FABRIC_STAMP) ## build Fabric's peer, orderer, configtxgen, cryptogen, osnadmin (once per version)
+
+$(FABRIC_STAMP): tools/fabric/go.mod tools/fabric/go.sum
+	@echo "building Fabric $(FABRIC_VERSION) commands (a few minutes the first time)"
+	@mkdir -p $(FABRIC)/bin $(FABRIC)/config
+	cd tools/fabric && $(GO) build -o $(CURDIR)/$(FABRIC)/bin/ $(addprefix github.com/hyperledger/fabric/cmd/,$(FABRIC_CMDS))
+	@src=$$(cd tools/fabric && $(GO) list -m -f '{{.Dir}}' github.com/hyperledger/fabric) && \
+		cp $$src/sampleconfig/core.yaml $$src/sampleconfig/orderer.yaml $(FABRIC)/config/ && chmod u+w $(FABRIC)/config/*
+	@rm -f $(FABRIC)/.version-* && touch $@
+
+build: ## build statledger's binaries into .build/bin
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./chaincode/cmd/statledger-cc ./test-network/cmd/ccaas-builder ./test-network/cmd/fabnet
+
+network-up: fabric build ## start the local Fabric network (ORDERERS=3 for three Raft orderers)
+	@$(BIN)/fabnet up $(if $(ORDERERS),--orderers $(ORDERERS))
+
+network-down: build ## stop the local network (PURGE=1 also removes its state)
+	@$(BIN)/fabnet down $(if $(PURGE),--purge)
+
+test: fabric build ## run every test: unit tests, then end-to-end tests on a real local network
+	$(GO) vet ./...
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test-network/e2e)
+	$(GO) test -count=1 -timeout 30m -v ./test-network/e2e/ 2>&1 | tee $(BUILD)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e:'; exit $${PIPESTATUS[0]}
+
+bench: fabric build ## print the benchmark figures the issues ask for
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count 3 ./crypto/... ./client/...
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; done
+
+clean: ## remove build outputs and the network state (stops the network first)
+	-@[ -x $(BIN)/fabnet ] && $(BIN)/fabnet down --purge
+	rm -rf $(BUILD)
