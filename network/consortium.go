@@ -26,13 +26,13 @@ const maxDefinitionBytes = 1 << 20
 
 // Definition is the declarative description of a consortium and its network.
 type Definition struct {
-	Name      string    `yaml:"name"`
-	Channel   string    `yaml:"channel"`
-	Chaincode string    `yaml:"chaincode"`
-	Threshold int       `yaml:"threshold"`
-	BasePort  int       `yaml:"basePort"`
+	Name      string     `yaml:"name"`
+	Channel   string     `yaml:"channel"`
+	Chaincode string     `yaml:"chaincode"`
+	Threshold int        `yaml:"threshold"`
+	BasePort  int        `yaml:"basePort"`
 	Orderer   OrdererOrg `yaml:"orderer"`
-	Orgs      []Org     `yaml:"orgs"`
+	Orgs      []Org      `yaml:"orgs"`
 }
 
 // OrdererOrg is the organisation that runs the Raft ordering service.

@@ -34,7 +34,9 @@ func (n *Network) builderDir() string { return n.path("builders", "ccaas") }
 
 func (n *Network) chaincodeDir() string { return n.path("chaincode") }
 
-func (n *Network) chaincodePackage() string { return filepath.Join(n.chaincodeDir(), "statledger.tar.gz") }
+func (n *Network) chaincodePackage() string {
+	return filepath.Join(n.chaincodeDir(), "statledger.tar.gz")
+}
 
 // installBuilder places the project's external builder where every peer's core.yaml
 // points: one binary under the three names detect, build and release.
