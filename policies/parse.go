@@ -13,12 +13,16 @@ import (
 // it with Policy.Validate. Decoding is strict: unknown and duplicated fields, values of the
 // wrong type and trailing documents are refused. It returns an error wrapping ErrTooLarge
 // for a document longer than MaxDocumentSize, an error wrapping ErrMalformed for a document
-// it cannot decode, and a *FieldError for a decoded policy that is not valid. The JSON
+// it cannot decode, and a *FieldError for a decoded policy that is not valid. Optional lists
+// that are empty are returned as nil, so that equal documents give equal values. The JSON
 // escape "\/" is not understood; write "/" instead.
 func ParsePolicy(data []byte) (Policy, error) {
 	var p Policy
 	if err := decodeStrict(docPolicy, data, &p); err != nil {
 		return Policy{}, err
+	}
+	if len(p.AllowedDimensions) == 0 {
+		p.AllowedDimensions = nil
 	}
 	if err := p.Validate(); err != nil {
 		return Policy{}, err
@@ -27,11 +31,20 @@ func ParsePolicy(data []byte) (Policy, error) {
 }
 
 // ParseSchema decodes a schema document, YAML or JSON, as strictly as ParsePolicy, and
-// validates it with Schema.Validate. It returns the same kinds of error as ParsePolicy.
+// validates it with Schema.Validate. Empty optional lists are returned as nil. It returns the
+// same kinds of error as ParsePolicy.
 func ParseSchema(data []byte) (Schema, error) {
 	var s Schema
 	if err := decodeStrict(docSchema, data, &s); err != nil {
 		return Schema{}, err
+	}
+	if len(s.Measures) == 0 {
+		s.Measures = nil
+	}
+	for i := range s.Measures {
+		if len(s.Measures[i].HistogramEdges) == 0 {
+			s.Measures[i].HistogramEdges = nil
+		}
 	}
 	if err := s.Validate(); err != nil {
 		return Schema{}, err
@@ -41,11 +54,18 @@ func ParseSchema(data []byte) (Schema, error) {
 
 // ParseQuery decodes a query document, YAML or JSON, as strictly as ParsePolicy, and checks
 // its shape with Query.Validate. Whether the query is allowed on a dataset is for
-// CheckQuery to say. It returns the same kinds of error as ParsePolicy.
+// CheckQuery to say. Empty optional lists are returned as nil. It returns the same kinds of
+// error as ParsePolicy.
 func ParseQuery(data []byte) (Query, error) {
 	var q Query
 	if err := decodeStrict(docQuery, data, &q); err != nil {
 		return Query{}, err
+	}
+	if len(q.GroupBy) == 0 {
+		q.GroupBy = nil
+	}
+	if len(q.Filters) == 0 {
+		q.Filters = nil
 	}
 	if err := q.Validate(); err != nil {
 		return Query{}, err
@@ -53,8 +73,13 @@ func ParseQuery(data []byte) (Query, error) {
 	return q, nil
 }
 
-// decodeStrict decodes exactly one YAML document from data into out, refusing unknown
-// fields, and returns errors wrapping ErrTooLarge or ErrMalformed.
+// decimalFields are the fields whose values may be written as decimal fractions; every
+// other number must be a whole number. YAML decoders otherwise truncate 1.5 to 1 silently.
+var decimalFields = map[string]bool{"epsilon": true, "epsilonPerQuery": true, "epsilonTotal": true, "delta": true}
+
+// decodeStrict decodes exactly one YAML document from data into out, refusing unknown and
+// duplicated fields, anchors and aliases, and fractions outside decimalFields, and returns
+// errors wrapping ErrTooLarge or ErrMalformed.
 func decodeStrict(doc string, data []byte, out any) (err error) {
 	if len(data) > MaxDocumentSize {
 		return fmt.Errorf("%s: %w: %d bytes, at most %d allowed", doc, ErrTooLarge, len(data), MaxDocumentSize)
@@ -66,9 +91,10 @@ func decodeStrict(doc string, data []byte, out any) (err error) {
 			err = fmt.Errorf("%s: %w: %v", doc, ErrMalformed, r)
 		}
 	}()
+	// First pass: the document's syntax tree, to check what the typed decoder lets through.
+	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
+	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%s: %w: empty document", doc, ErrMalformed)
 		}
@@ -80,6 +106,46 @@ func decodeStrict(doc string, data []byte, out any) (err error) {
 			return fmt.Errorf("%s: %w: after the first document: %w", doc, ErrMalformed, err)
 		}
 		return fmt.Errorf("%s: %w: more than one document", doc, ErrMalformed)
+	}
+	if err := checkNode(&root, ""); err != nil {
+		return fmt.Errorf("%s: %w: %w", doc, ErrMalformed, err)
+	}
+	// Second pass: the typed value, refusing unknown fields.
+	typed := yaml.NewDecoder(bytes.NewReader(data))
+	typed.KnownFields(true)
+	if err := typed.Decode(out); err != nil {
+		return fmt.Errorf("%s: %w: %w", doc, ErrMalformed, err)
+	}
+	return nil
+}
+
+// checkNode walks a YAML syntax tree and refuses anchors, aliases and fractional numbers
+// outside decimalFields; key is the mapping key n belongs to.
+func checkNode(n *yaml.Node, key string) error {
+	if n.Anchor != "" || n.Kind == yaml.AliasNode {
+		return fmt.Errorf("line %d: anchors and aliases are not supported", n.Line)
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if err := checkNode(k, ""); err != nil {
+				return err
+			}
+			if err := checkNode(n.Content[i+1], k.Value); err != nil {
+				return err
+			}
+		}
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			if err := checkNode(c, key); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!float" && !decimalFields[key] {
+			return fmt.Errorf("line %d: %q must be a whole number", n.Line, clip(n.Value))
+		}
 	}
 	return nil
 }

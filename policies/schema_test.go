@@ -17,7 +17,9 @@ func TestSchemaValidateAcceptsValidSchemas(t *testing.T) {
 		{"a dimension with a single code is valid", func(s *Schema) { s.Dimensions[2].Codes = []string{"all"} }},
 		{"a measure with min equal to max is valid", func(s *Schema) { s.Measures[1] = Measure{Name: "one", Min: 1, Max: 1} }},
 		{"a histogram edge equal to max is valid", func(s *Schema) { s.Measures[0].HistogramEdges = []int64{60} }},
-		{"negative bounds are valid", func(s *Schema) { s.Measures[1] = Measure{Name: "delta", Min: -5, Max: 5, HistogramEdges: []int64{-4, 0}} }},
+		{"negative bounds are valid", func(s *Schema) {
+			s.Measures[1] = Measure{Name: "delta", Min: -5, Max: 5, HistogramEdges: []int64{-4, 0}}
+		}},
 		{"codes with punctuation are valid", func(s *Schema) { s.Dimensions[0].Codes = []string{"A00-B99", "75+", "HS:01/05", "x_y.z"} }},
 		{"a cube of exactly MaxCells cells is valid", func(s *Schema) {
 			s.Dimensions = []Dimension{{Name: "a", Codes: codes(1024)}, {Name: "b", Codes: codes(1024)}}
