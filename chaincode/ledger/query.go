@@ -1,0 +1,304 @@
+package ledger
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/statledger/statledger/policies"
+)
+
+// Query is an analyst's request for a table, with its approvals and its progress.
+//
+// Status moves pending → approved (the approval rule is met: the submission set is frozen
+// and the budget debited) → decrypting (RequiredResults identical worker results) → ready
+// (Threshold decryption shares) → released. From pending it may instead become rejected
+// (a member's veto) or cancelled (by the requester); from approved or disputed, cancelled
+// with a refund; from approved, disputed (worker results disagree). There is no refund
+// once a query is decrypting.
+type Query struct {
+	ID             string         `json:"id"`
+	IdempotencyKey string         `json:"idempotencyKey"`
+	RequestDigest  string         `json:"requestDigest"`
+	DatasetID      string         `json:"datasetID"`
+	Period         string         `json:"period,omitempty"`
+	Spec           policies.Query `json:"spec"`
+	// EpsilonMicro is the privacy loss the query spends, in micro-epsilon.
+	EpsilonMicro int64 `json:"epsilonMicro"`
+	// Cells is the number of cells of the released table (policies.OutputCells).
+	Cells int `json:"cells"`
+	// Rule and RequiredResults are copied from the dataset's policy at request time.
+	Rule            policies.ApprovalRule `json:"rule"`
+	RequiredResults int                   `json:"requiredResults"`
+	Requester       string                `json:"requester"`
+	Approvals       []Approval            `json:"approvals"`
+	Status          Status                `json:"status"`
+	// SubmissionIDs and InputDigests are the frozen input set, sorted; set on approval.
+	SubmissionIDs []string `json:"submissionIDs"`
+	InputDigests  []string `json:"inputDigests"`
+	// OutputDigest is the agreed result digest; set when the query is decrypting.
+	OutputDigest string `json:"outputDigest,omitempty"`
+	// ShareOrgs are the key holders that posted a decryption share, sorted.
+	ShareOrgs     []string `json:"shareOrgs"`
+	ReleaseDigest string   `json:"releaseDigest,omitempty"`
+	// StatusReason says briefly why a query was rejected, cancelled or disputed.
+	StatusReason string `json:"statusReason,omitempty"`
+	// CancelReason is the requester's reason for cancelling.
+	CancelReason string    `json:"cancelReason,omitempty"`
+	TxID         string    `json:"txID"`
+	RequestedAt  time.Time `json:"requestedAt"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+}
+
+// QueryInput is the argument of RequestQuery. IdempotencyKey names the request: sending
+// the same key and content again returns the existing query and spends nothing. Period
+// restricts the query to one period's submissions; empty means the live submissions of
+// every period.
+type QueryInput struct {
+	IdempotencyKey string         `json:"idempotencyKey"`
+	DatasetID      string         `json:"datasetID"`
+	Period         string         `json:"period,omitempty"`
+	Spec           policies.Query `json:"spec"`
+}
+
+// Validate checks the input on its own. It returns an INVALID *Error.
+func (in QueryInput) Validate() error {
+	if err := validateToken("idempotency key", in.IdempotencyKey, MaxIdempotencyKeyLength); err != nil {
+		return err
+	}
+	if err := ValidateID("dataset ID", in.DatasetID); err != nil {
+		return err
+	}
+	if in.Period != "" {
+		if err := ValidateID("period", in.Period); err != nil {
+			return err
+		}
+	}
+	if err := in.Spec.Validate(); err != nil {
+		return invalid("%w", err)
+	}
+	return nil
+}
+
+// Digest returns the SHA-256 digest of the request's content (dataset, period and
+// specification, in canonical JSON), which idempotent replays must match.
+func (in QueryInput) Digest() string {
+	b, err := json.Marshal(struct {
+		DatasetID string         `json:"datasetID"`
+		Period    string         `json:"period"`
+		Spec      policies.Query `json:"spec"`
+	}{in.DatasetID, in.Period, in.Spec})
+	if err != nil {
+		// A Query always marshals: it holds strings, slices of strings and an Epsilon.
+		return ""
+	}
+	return Digest(b)
+}
+
+// ReplayQuery handles a request whose query ID already exists: the same requester with
+// the same content gets the existing query back (nothing is written); different content
+// under the same idempotency key is a CONFLICT.
+func ReplayQuery(existing Query, in QueryInput, caller string) (Query, error) {
+	if existing.Requester != caller || existing.IdempotencyKey != in.IdempotencyKey || existing.RequestDigest != in.Digest() {
+		return Query{}, conflict("idempotency key %s was already used for query %s with different content; use a new key", in.IdempotencyKey, existing.ID)
+	}
+	return existing, nil
+}
+
+// NewQuery checks a request by analyst caller against the dataset, its budget and the
+// number of live submissions the query would run on now, and returns the pending query
+// with ID id. It returns INVALID when the policy refuses the query (the message names
+// the field), BAD_STATE for an inactive dataset or too few submissions and
+// BUDGET_EXCEEDED when the remaining budget is smaller than the query's epsilon.
+func NewQuery(c Consortium, ds Dataset, b Budget, live int, in QueryInput, caller, id, txID string, at time.Time) (Query, error) {
+	if err := in.Validate(); err != nil {
+		return Query{}, err
+	}
+	if in.DatasetID != ds.ID {
+		return Query{}, invalid("query names dataset %s, not %s", in.DatasetID, ds.ID)
+	}
+	if !c.HasRole(caller, RoleAnalyst) {
+		return Query{}, forbidden("only an analyst may request a query; %s is not one", caller)
+	}
+	if err := RequireActive(ds); err != nil {
+		return Query{}, err
+	}
+	if err := policies.CheckQuery(ds.Schema, ds.Policy, in.Spec); err != nil {
+		return Query{}, invalid("the policy of dataset %s refuses the query: %w", ds.ID, err)
+	}
+	cells, err := policies.OutputCells(ds.Schema, in.Spec)
+	if err != nil {
+		return Query{}, invalid("the policy of dataset %s refuses the query: %w", ds.ID, err)
+	}
+	eps := int64(in.Spec.Epsilon)
+	if eps > b.Remaining() {
+		return Query{}, overBudget("dataset %s has %s epsilon left; the query asks for %s", ds.ID, policies.Epsilon(b.Remaining()), in.Spec.Epsilon)
+	}
+	if err := checkSubmissionCount(ds, in.Period, live); err != nil {
+		return Query{}, err
+	}
+	return Query{
+		ID:              id,
+		IdempotencyKey:  in.IdempotencyKey,
+		RequestDigest:   in.Digest(),
+		DatasetID:       ds.ID,
+		Period:          in.Period,
+		Spec:            in.Spec,
+		EpsilonMicro:    eps,
+		Cells:           cells,
+		Rule:            ds.Policy.Approval,
+		RequiredResults: max(ds.Policy.RequiredResults, 1),
+		Requester:       caller,
+		Approvals:       []Approval{},
+		Status:          StatusPending,
+		SubmissionIDs:   []string{},
+		InputDigests:    []string{},
+		ShareOrgs:       []string{},
+		TxID:            txID,
+		RequestedAt:     at,
+		UpdatedAt:       at,
+	}, nil
+}
+
+func checkSubmissionCount(ds Dataset, period string, live int) error {
+	where := "dataset " + ds.ID
+	if period != "" {
+		where += " period " + period
+	}
+	if live < ds.Policy.MinSubmissions {
+		return badState("%s has %s; the policy needs at least %d", where, plural(live, "live submission"), ds.Policy.MinSubmissions)
+	}
+	if live > MaxFrozenSubmissions {
+		return badState("%s has %d live submissions; a query may run on at most %d, so restrict it to a period", where, live, MaxFrozenSubmissions)
+	}
+	return nil
+}
+
+// ApplyApproval records member caller's approval of the pending query q. When that meets
+// the query's approval rule, in the same step it freezes the live submissions (live, as
+// read from the live index for the query's dataset and period) into the query, debits the
+// budget and approves the query, and returns the job to create; otherwise the query stays
+// pending and job is nil. It returns FORBIDDEN for a non-member or for the requester's
+// organisation under ExcludeRequester, CONFLICT for an organisation that already decided,
+// BAD_STATE when the query is not pending or has too few submissions, and
+// BUDGET_EXCEEDED when the remaining budget is too small (then nothing changes).
+func ApplyApproval(c Consortium, q Query, ds Dataset, b Budget, live []Submission, caller, reason, txID string, at time.Time) (Query, Budget, *Job, error) {
+	if err := checkDecider(c, q, caller, reason, false); err != nil {
+		return q, b, nil, err
+	}
+	q.Approvals = appendApproval(q.Approvals, Approval{MSPID: caller, Decision: DecisionApprove, Reason: reason, TxID: txID, At: at})
+	q.UpdatedAt = at
+	if countApprovals(q.Approvals, q.Rule, q.Requester) < q.Rule.MinApprovals {
+		return q, b, nil, nil
+	}
+	if err := RequireActive(ds); err != nil {
+		return q, b, nil, err
+	}
+	var ids, digests []string
+	for _, s := range live {
+		if s.Status != StatusLive || s.DatasetID != q.DatasetID || (q.Period != "" && s.Period != q.Period) {
+			return q, b, nil, Errorf(CodeInternal, "the live index of dataset %s names submission %s, which is not live for query %s", q.DatasetID, s.ID, q.ID)
+		}
+		ids = append(ids, s.ID)
+		digests = append(digests, s.Digests()...)
+	}
+	if err := checkSubmissionCount(ds, q.Period, len(ids)); err != nil {
+		return q, b, nil, err
+	}
+	nb, err := b.Debit(q.EpsilonMicro, at)
+	if err != nil {
+		return q, b, nil, err
+	}
+	sort.Strings(ids)
+	sort.Strings(digests)
+	q.SubmissionIDs, q.InputDigests = ids, digests
+	q.Status = StatusApproved
+	job := NewJob(q, at)
+	return q, nb, &job, nil
+}
+
+// ApplyRejection records member caller's veto of the pending query q: the query becomes
+// rejected. A reason is required. It returns the errors of ApplyApproval's checks.
+func ApplyRejection(c Consortium, q Query, caller, reason, txID string, at time.Time) (Query, error) {
+	if err := checkDecider(c, q, caller, reason, true); err != nil {
+		return q, err
+	}
+	q.Approvals = appendApproval(q.Approvals, Approval{MSPID: caller, Decision: DecisionReject, Reason: reason, TxID: txID, At: at})
+	q.Status = StatusRejected
+	q.StatusReason = "rejected by " + caller
+	q.UpdatedAt = at
+	return q, nil
+}
+
+func checkDecider(c Consortium, q Query, caller, reason string, reasonRequired bool) error {
+	if err := validateText("reason", reason, MaxReasonLength, reasonRequired); err != nil {
+		return err
+	}
+	if !c.HasRole(caller, RoleMember) {
+		return forbidden("only a member may approve or reject a query; %s is not one", caller)
+	}
+	if q.Status != StatusPending {
+		return badState("query %s is %s; approvals are closed", q.ID, q.Status)
+	}
+	if q.Rule.ExcludeRequester && caller == q.Requester {
+		return forbidden("%s requested query %s and may not approve or reject it; %s", caller, q.ID, QueryProgress(q))
+	}
+	for _, a := range q.Approvals {
+		if a.MSPID == caller {
+			return conflict("%s has already decided on query %s (%s)", caller, q.ID, a.Decision)
+		}
+	}
+	return nil
+}
+
+// QueryProgress says where the query stands, in a sentence such as "query q-17 needs 1
+// more approval from a member other than StatOfficeMSP".
+func QueryProgress(q Query) string {
+	switch q.Status {
+	case StatusPending:
+		n := q.Rule.MinApprovals - countApprovals(q.Approvals, q.Rule, q.Requester)
+		return "query " + q.ID + " needs " + plural(n, "more approval") + fromWhom(q.Rule, q.Requester)
+	case StatusApproved:
+		return "query " + q.ID + " is approved and waits for " + plural(q.RequiredResults, "matching worker result")
+	case StatusDecrypting:
+		return "query " + q.ID + " is decrypting and has " + plural(len(q.ShareOrgs), "decryption share")
+	default:
+		s := "query " + q.ID + " is " + string(q.Status)
+		if q.StatusReason != "" {
+			s += " (" + q.StatusReason + ")"
+		}
+		return s
+	}
+}
+
+// CancelQuery lets the requester withdraw its query. A pending query is cancelled; an
+// approved or disputed one is cancelled and its epsilon refunded to b (refunded is then
+// true). Once decryption may have started (decrypting, ready, released) nothing is
+// refunded and the query cannot be cancelled: BAD_STATE. Others get FORBIDDEN.
+func CancelQuery(q Query, b Budget, caller, reason string, at time.Time) (Query, Budget, bool, error) {
+	if err := validateText("reason", reason, MaxReasonLength, true); err != nil {
+		return q, b, false, err
+	}
+	if caller != q.Requester {
+		return q, b, false, forbidden("only the requester %s may cancel query %s", q.Requester, q.ID)
+	}
+	refund := false
+	switch q.Status {
+	case StatusPending:
+	case StatusApproved, StatusDisputed:
+		nb, err := b.Refund(q.EpsilonMicro, at)
+		if err != nil {
+			return q, b, false, err
+		}
+		b, refund = nb, true
+	case StatusDecrypting, StatusReady, StatusReleased:
+		return q, b, false, badState("query %s is %s: decryption may have started, so it cannot be cancelled and its budget is spent", q.ID, q.Status)
+	default:
+		return q, b, false, badState("query %s is already %s", q.ID, q.Status)
+	}
+	q.Status = StatusCancelled
+	q.StatusReason = "cancelled by " + caller
+	q.CancelReason = reason
+	q.UpdatedAt = at
+	return q, b, refund, nil
+}
