@@ -2,6 +2,7 @@ package testnetwork
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -124,4 +125,27 @@ func retry(ctx context.Context, attempts int, pause time.Duration, fn func() err
 		pause = min(2*pause, 3*time.Second)
 	}
 	return err
+}
+
+// BlockHeight asks an organisation's peer for the channel's block height.
+func (n *Network) BlockHeight(ctx context.Context, org string) (uint64, error) {
+	p, ok := n.layout.Peer(org)
+	if !ok {
+		return 0, fmt.Errorf("organisation %q has no peer", org)
+	}
+	out, err := n.run(ctx, n.adminEnv(p), n.fabricBin("peer"), "channel", "getinfo", "-c", n.layout.ChannelID)
+	if err != nil {
+		return 0, fmt.Errorf("channel info from %s: %w", p.Host, err)
+	}
+	_, info, found := strings.Cut(string(out), "Blockchain info:")
+	if !found {
+		return 0, fmt.Errorf("channel info from %s: unexpected output %q", p.Host, tail(out, 2))
+	}
+	var parsed struct {
+		Height uint64 `json:"height"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(info)), &parsed); err != nil {
+		return 0, fmt.Errorf("decode channel info from %s: %w", p.Host, err)
+	}
+	return parsed.Height, nil
 }

@@ -5,18 +5,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/statledger/statledger/client/fabric"
 	"github.com/statledger/statledger/network"
 )
-
-// Identity is what a client needs to act for an organisation: its signing certificate and
-// key, and the peer it connects to with that peer's TLS root certificate.
-type Identity struct {
-	MSPID       string `json:"mspID"`
-	CertFile    string `json:"certFile"`
-	KeyFile     string `json:"keyFile"`
-	PeerAddress string `json:"peerAddress"`
-	TLSCAFile   string `json:"tlsCAFile"`
-}
 
 func (n *Network) cryptoDir() string { return n.path("crypto") }
 
@@ -56,29 +47,29 @@ func (n *Network) userMSPDir(org network.Org, user string) string {
 // User returns the identity of the ordinary user cryptogen issued for an organisation
 // (by name or MSP ID), connected to that organisation's peer. For network.OutsiderOrg,
 // which has no peer on the channel, it connects to the first consortium peer.
-func (n *Network) User(org string) (Identity, error) {
+func (n *Network) User(org string) (fabric.Identity, error) {
 	return n.identity(org, "User1")
 }
 
 // Admin returns the administrator identity of an organisation, like User.
-func (n *Network) Admin(org string) (Identity, error) {
+func (n *Network) Admin(org string) (fabric.Identity, error) {
 	return n.identity(org, "Admin")
 }
 
-func (n *Network) identity(orgName, user string) (Identity, error) {
+func (n *Network) identity(orgName, user string) (fabric.Identity, error) {
 	org, ok := n.opts.Definition.Org(orgName)
 	peer, hasPeer := n.layout.Peer(orgName)
 	if !ok {
 		if orgName != network.OutsiderOrg.Name && orgName != network.OutsiderOrg.MSPID {
-			return Identity{}, fmt.Errorf("organisation %q is not in the consortium definition", orgName)
+			return fabric.Identity{}, fmt.Errorf("organisation %q is not in the consortium definition", orgName)
 		}
 		org, peer, hasPeer = network.OutsiderOrg, n.layout.Peers[0], true
 	}
 	if !hasPeer {
-		return Identity{}, fmt.Errorf("organisation %q has no peer", orgName)
+		return fabric.Identity{}, fmt.Errorf("organisation %q has no peer", orgName)
 	}
 	msp := n.userMSPDir(org, user)
-	id := Identity{
+	id := fabric.Identity{
 		MSPID:       org.MSPID,
 		CertFile:    filepath.Join(msp, "signcerts", user+"@"+network.Domain(org.Name)+"-cert.pem"),
 		KeyFile:     filepath.Join(msp, "keystore", "priv_sk"),
@@ -86,7 +77,7 @@ func (n *Network) identity(orgName, user string) (Identity, error) {
 		TLSCAFile:   n.orgTLSCA(peer.Org),
 	}
 	if _, err := os.Stat(id.CertFile); err != nil {
-		return Identity{}, fmt.Errorf("identity %s of %s: %w (is the network generated?)", user, org.Name, err)
+		return fabric.Identity{}, fmt.Errorf("identity %s of %s: %w (is the network generated?)", user, org.Name, err)
 	}
 	return id, nil
 }

@@ -194,19 +194,24 @@ func (c Consortium) KeyHolders() []string {
 // of the members.
 func (c Consortium) Majority() int { return len(c.Members())/2 + 1 }
 
-// InitConsortium checks the consortium given to InitConsortium by caller and returns the
-// record to store, at version 1. exists says whether a consortium is already stored.
-// It returns CONFLICT when one exists, INVALID for a bad definition and FORBIDDEN when
-// the caller's organisation is not a member of the consortium it defines.
-func InitConsortium(in Consortium, exists bool, callerMSPID string) (Consortium, error) {
+// InitConsortium checks the consortium given to InitConsortium and returns the record to
+// store, at version 1. exists says whether a consortium is already stored. The caller, of
+// organisation callerMSPID and with the certificate attribute roleAttr when hasRoleAttr,
+// must be a member of the consortium it defines. It returns CONFLICT when a consortium
+// exists, INVALID for a bad definition and FORBIDDEN for a caller that is not a member.
+func InitConsortium(in Consortium, exists bool, callerMSPID, roleAttr string, hasRoleAttr bool) (Consortium, error) {
 	if exists {
 		return Consortium{}, conflict("the consortium is already initialised; change it with ProposeConsortiumChange")
 	}
 	if err := in.Validate(); err != nil {
 		return Consortium{}, err
 	}
-	if !in.HasRole(callerMSPID, RoleMember) {
-		return Consortium{}, forbidden("%s is not a member of the consortium it initialises", callerMSPID)
+	member := false
+	for _, r := range in.CallerRoles(callerMSPID, roleAttr, hasRoleAttr) {
+		member = member || r == RoleMember
+	}
+	if !member {
+		return Consortium{}, forbidden("InitConsortium needs the member role in the consortium it defines; the caller from %s does not have it", callerMSPID)
 	}
 	in.Version = 1
 	return in, nil

@@ -106,3 +106,11 @@ func RenewLease(q Query, job Job, mspID, id string, leaseSeconds int, at time.Ti
 	job.UpdatedAt = at
 	return job, nil
 }
+
+// CloseJob marks the job of a cancelled query done and drops its lease.
+func CloseJob(job Job, at time.Time) Job {
+	job.Status = StatusDone
+	job.Lease = nil
+	job.UpdatedAt = at
+	return job
+}

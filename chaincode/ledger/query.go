@@ -175,46 +175,52 @@ func checkSubmissionCount(ds Dataset, period string, live int) error {
 }
 
 // ApplyApproval records member caller's approval of the pending query q. When that meets
-// the query's approval rule, in the same step it freezes the live submissions (live, as
-// read from the live index for the query's dataset and period) into the query, debits the
-// budget and approves the query, and returns the job to create; otherwise the query stays
-// pending and job is nil. It returns FORBIDDEN for a non-member or for the requester's
+// the query's approval rule, in the same step it calls freeze for the dataset's budget and
+// the live submissions of the query's dataset and period, freezes those submissions into
+// the query, debits the budget and approves the query; it then returns the debited budget
+// and the job to create. Otherwise the query stays pending, budget and job are nil, and
+// freeze is not called, so that approvals that do not complete the rule neither read nor
+// write the budget. It returns FORBIDDEN for a non-member or for the requester's
 // organisation under ExcludeRequester, CONFLICT for an organisation that already decided,
 // BAD_STATE when the query is not pending or has too few submissions, and
 // BUDGET_EXCEEDED when the remaining budget is too small (then nothing changes).
-func ApplyApproval(c Consortium, q Query, ds Dataset, b Budget, live []Submission, caller, reason, txID string, at time.Time) (Query, Budget, *Job, error) {
+func ApplyApproval(c Consortium, q Query, ds Dataset, caller, reason, txID string, at time.Time, freeze func() (Budget, []Submission, error)) (Query, *Budget, *Job, error) {
 	if err := checkDecider(c, q, caller, reason, false); err != nil {
-		return q, b, nil, err
+		return q, nil, nil, err
 	}
 	q.Approvals = appendApproval(q.Approvals, Approval{MSPID: caller, Decision: DecisionApprove, Reason: reason, TxID: txID, At: at})
 	q.UpdatedAt = at
 	if countApprovals(q.Approvals, q.Rule, q.Requester) < q.Rule.MinApprovals {
-		return q, b, nil, nil
+		return q, nil, nil, nil
 	}
 	if err := RequireActive(ds); err != nil {
-		return q, b, nil, err
+		return q, nil, nil, err
+	}
+	b, live, err := freeze()
+	if err != nil {
+		return q, nil, nil, err
 	}
 	var ids, digests []string
 	for _, s := range live {
 		if s.Status != StatusLive || s.DatasetID != q.DatasetID || (q.Period != "" && s.Period != q.Period) {
-			return q, b, nil, Errorf(CodeInternal, "the live index of dataset %s names submission %s, which is not live for query %s", q.DatasetID, s.ID, q.ID)
+			return q, nil, nil, Errorf(CodeInternal, "the live index of dataset %s names submission %s, which is not live for query %s", q.DatasetID, s.ID, q.ID)
 		}
 		ids = append(ids, s.ID)
 		digests = append(digests, s.Digests()...)
 	}
 	if err := checkSubmissionCount(ds, q.Period, len(ids)); err != nil {
-		return q, b, nil, err
+		return q, nil, nil, err
 	}
 	nb, err := b.Debit(q.EpsilonMicro, at)
 	if err != nil {
-		return q, b, nil, err
+		return q, nil, nil, err
 	}
 	sort.Strings(ids)
 	sort.Strings(digests)
 	q.SubmissionIDs, q.InputDigests = ids, digests
 	q.Status = StatusApproved
 	job := NewJob(q, at)
-	return q, nb, &job, nil
+	return q, &nb, &job, nil
 }
 
 // ApplyRejection records member caller's veto of the pending query q: the query becomes

@@ -1,0 +1,174 @@
+package fabric
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+)
+
+// Identity is what a client needs to act for an organisation: its signing certificate and
+// private key (PEM files), and its organisation's peer with that peer's TLS root CA.
+type Identity struct {
+	MSPID       string `json:"mspID" yaml:"mspID"`
+	CertFile    string `json:"certFile" yaml:"certFile"`
+	KeyFile     string `json:"keyFile" yaml:"keyFile"`
+	PeerAddress string `json:"peerAddress" yaml:"peerAddress"`
+	TLSCAFile   string `json:"tlsCAFile" yaml:"tlsCAFile"`
+}
+
+// Target names the channel and chaincode a client talks to.
+type Target struct {
+	Channel   string
+	Chaincode string
+}
+
+// Retry bounds the retries of transient failures: up to Attempts tries in all, waiting
+// Backoff, then twice as long each time, up to MaxBackoff.
+type Retry struct {
+	Attempts   int
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+}
+
+// DefaultRetry rides out a peer or orderer restart (Raft elects a leader in about 5–7 s).
+var DefaultRetry = Retry{Attempts: 8, Backoff: 200 * time.Millisecond, MaxBackoff: 3 * time.Second}
+
+// Client submits and evaluates statledger transactions as one identity.
+type Client struct {
+	conn     *grpc.ClientConn
+	gateway  *client.Gateway
+	network  *client.Network
+	contract *client.Contract
+	target   Target
+	mspID    string
+	retry    Retry
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithRetry replaces DefaultRetry.
+func WithRetry(r Retry) Option { return func(c *Client) { c.retry = r } }
+
+// Connect opens a TLS connection to the identity's peer and a gateway for the identity.
+// It returns an error if a file cannot be read or parsed; the connection itself is made
+// lazily, so an unreachable peer shows up at the first call.
+func Connect(id Identity, target Target, opts ...Option) (*Client, error) {
+	caPEM, err := os.ReadFile(id.TLSCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("read peer TLS CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("peer TLS CA %s holds no PEM certificate", filepath.Base(id.TLSCAFile))
+	}
+	certPEM, err := os.ReadFile(id.CertFile)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate: %w", err)
+	}
+	cert, err := identity.CertificateFromPEM(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("parse certificate %s: %w", filepath.Base(id.CertFile), err)
+	}
+	signerID, err := identity.NewX509Identity(id.MSPID, cert)
+	if err != nil {
+		return nil, fmt.Errorf("create identity: %w", err)
+	}
+	keyPEM, err := os.ReadFile(id.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read private key: %w", err)
+	}
+	key, err := identity.PrivateKeyFromPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("parse private key %s: %w", filepath.Base(id.KeyFile), err)
+	}
+	sign, err := identity.NewPrivateKeySign(key)
+	if err != nil {
+		return nil, fmt.Errorf("create signer: %w", err)
+	}
+	conn, err := grpc.NewClient(id.PeerAddress, grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, "")))
+	if err != nil {
+		return nil, fmt.Errorf("connect to peer %s: %w", id.PeerAddress, err)
+	}
+	gw, err := client.Connect(signerID, client.WithSign(sign), client.WithClientConnection(conn),
+		client.WithEvaluateTimeout(10*time.Second), client.WithEndorseTimeout(30*time.Second),
+		client.WithSubmitTimeout(10*time.Second), client.WithCommitStatusTimeout(time.Minute))
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connect gateway: %w", err)
+	}
+	network := gw.GetNetwork(target.Channel)
+	c := &Client{
+		conn: conn, gateway: gw, network: network, contract: network.GetContract(target.Chaincode),
+		target: target, mspID: id.MSPID, retry: DefaultRetry,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// MSPID is the organisation the client acts for.
+func (c *Client) MSPID() string { return c.mspID }
+
+// Close closes the gateway and the connection.
+func (c *Client) Close() error {
+	return errors.Join(c.gateway.Close(), c.conn.Close())
+}
+
+// Submit endorses, orders and commits a transaction and returns its result. Transient
+// failures are retried with a fresh proposal (see Retry); a chaincode error is returned at
+// once as an error that wraps a *ledger.Error.
+func (c *Client) Submit(ctx context.Context, fn string, args ...string) ([]byte, error) {
+	var result []byte
+	err := c.withRetry(ctx, func() error {
+		var err error
+		result, err = c.contract.SubmitWithContext(ctx, fn, client.WithArguments(args...))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", fn, err)
+	}
+	return result, nil
+}
+
+// Evaluate runs a read-only transaction on the client's peer and returns its result,
+// retrying transient failures like Submit.
+func (c *Client) Evaluate(ctx context.Context, fn string, args ...string) ([]byte, error) {
+	var result []byte
+	err := c.withRetry(ctx, func() error {
+		var err error
+		result, err = c.contract.EvaluateWithContext(ctx, fn, client.WithArguments(args...))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", fn, err)
+	}
+	return result, nil
+}
+
+func (c *Client) withRetry(ctx context.Context, call func() error) error {
+	pause := c.retry.Backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = classify(call())
+		if err == nil || !IsTransient(err) || attempt >= c.retry.Attempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, c.retry.MaxBackoff)
+	}
+}

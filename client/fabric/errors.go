@@ -1,0 +1,107 @@
+package fabric
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/statledger/statledger/chaincode/ledger"
+)
+
+// Error is a failed transaction. Its cause is a *ledger.Error when the chaincode refused
+// the transaction (so errors.Is(err, ledger.ErrForbidden) and the like hold), and the
+// gateway's error otherwise, whose message lists every peer's own answer.
+type Error struct {
+	// TxID is the transaction's ID, when one was assigned.
+	TxID string
+	// Transient says whether trying again may succeed (MVCC conflict, orderer or peer
+	// unavailable, discovery not ready yet).
+	Transient bool
+	cause     error
+}
+
+// Error returns the cause's message: "FORBIDDEN: ..." for chaincode refusals.
+func (e *Error) Error() string { return e.cause.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.cause }
+
+// IsTransient reports whether err is a failure that a retry may cure.
+func IsTransient(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Transient
+}
+
+// transientMessages are fragments of the messages Fabric gives while it recovers from a
+// restart (FABRIC-NOTES.md, "Faults seen").
+var transientMessages = []string{
+	"no combination of peers",
+	"no orderers could successfully process",
+	"no peers available",
+	"failed to connect",
+	"connection refused",
+	"error in connection",
+	"is not running",
+	"could not launch chaincode",
+	"timeout expired while executing transaction",
+}
+
+// classify turns a gateway error into an *Error; nil stays nil.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	e := &Error{cause: err}
+	var commitErr *client.CommitError
+	if errors.As(err, &commitErr) {
+		e.TxID = commitErr.TransactionID
+		e.Transient = commitErr.Code == peer.TxValidationCode_MVCC_READ_CONFLICT ||
+			commitErr.Code == peer.TxValidationCode_PHANTOM_READ_CONFLICT
+		return e
+	}
+	var txErr *client.TransactionError
+	if errors.As(err, &txErr) {
+		e.TxID = txErr.TransactionID
+	}
+	if chaincodeErr, ok := chaincodeError(err); ok {
+		e.cause = chaincodeErr
+		return e
+	}
+	if st, ok := status.FromError(err); ok && (st.Code() == codes.Unavailable || st.Code() == codes.ResourceExhausted) {
+		e.Transient = true
+	}
+	msg := strings.ToLower(err.Error())
+	for _, m := range transientMessages {
+		if strings.Contains(msg, m) {
+			e.Transient = true
+		}
+	}
+	return e
+}
+
+// chaincodeError finds the chaincode's own error in a gateway error: first in the
+// per-peer details, then in the message.
+func chaincodeError(err error) (*ledger.Error, bool) {
+	var txErr *client.TransactionError
+	if errors.As(err, &txErr) {
+		for _, d := range txErr.Details() {
+			if le, ok := ledger.ParseError(d.GetMessage()); ok {
+				return le, true
+			}
+		}
+	}
+	if st, ok := status.FromError(err); ok {
+		if le, ok := ledger.ParseError(st.Message()); ok {
+			return le, true
+		}
+	}
+	return nil, false
+}

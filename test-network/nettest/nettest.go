@@ -1,0 +1,127 @@
+// Package nettest gives end-to-end tests a real local Fabric network: it reuses the
+// network `make network-up` started, if that one runs, and otherwise builds statledger's
+// binaries and starts a fresh network in a temporary state directory, which Stop tears
+// down and removes. Fabric's binaries must have been built (`make fabric`).
+package nettest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/statledger/statledger/client/fabric"
+	"github.com/statledger/statledger/network"
+	testnetwork "github.com/statledger/statledger/test-network"
+)
+
+// Env is a running network for tests.
+type Env struct {
+	// Net is the network; tests may stop and start its nodes.
+	Net *testnetwork.Network
+	// Fresh says whether this Env started the network (and Stop will remove it).
+	Fresh bool
+	// StartTime is how long bringing the fresh network to readiness took.
+	StartTime time.Duration
+}
+
+// Start returns a ready network. progress receives the network's step lines.
+func Start(ctx context.Context, progress func(string, ...any)) (*Env, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	def, err := network.Load(filepath.Join(root, network.DefaultFile))
+	if err != nil {
+		return nil, err
+	}
+	binDir := filepath.Join(root, ".build", "bin")
+	if err := buildBinaries(ctx, root, binDir); err != nil {
+		return nil, err
+	}
+	opts := testnetwork.Options{
+		Definition: def,
+		StateDir:   filepath.Join(root, "test-network", "state"),
+		FabricDir:  filepath.Join(root, ".build", "fabric"),
+		BinDir:     binDir,
+		Progress:   logWriter(progress),
+	}
+	if existing, err := testnetwork.New(opts); err == nil {
+		if s, err := existing.Status(); err == nil && s.Up() {
+			progress("reusing the network running in %s", opts.StateDir)
+			return &Env{Net: existing}, nil
+		}
+	}
+	if opts.StateDir, err = os.MkdirTemp("", "statledger-e2e-"); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	n, err := testnetwork.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if _, err := n.Up(ctx); err != nil {
+		_ = n.Down(false)
+		return nil, fmt.Errorf("start network (state kept in %s): %w", opts.StateDir, err)
+	}
+	return &Env{Net: n, Fresh: true, StartTime: time.Since(t0)}, nil
+}
+
+// Stop tears down a network this Env started and removes its state; a reused network is
+// left running.
+func (e *Env) Stop() error {
+	if !e.Fresh {
+		return nil
+	}
+	return e.Net.Down(true)
+}
+
+// Connect returns a gateway client acting as the ordinary user of an organisation (name or
+// MSP ID, or network.OutsiderOrg's), connected to that organisation's peer.
+func (e *Env) Connect(org string, opts ...fabric.Option) (*fabric.Client, error) {
+	id, err := e.Net.User(org)
+	if err != nil {
+		return nil, err
+	}
+	l := e.Net.Layout()
+	return fabric.Connect(id, fabric.Target{Channel: l.ChannelID, Chaincode: l.ChaincodeName}, opts...)
+}
+
+func buildBinaries(ctx context.Context, root, binDir string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", binDir+string(os.PathSeparator),
+		"./chaincode/cmd/statledger-cc", "./test-network/cmd/ccaas-builder")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build chaincode server and builder: %w: %s", err, out)
+	}
+	return nil
+}
+
+// repoRoot finds the module root above the working directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, network.DefaultFile)); err == nil {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no statledger repository above the working directory")
+		}
+		dir = parent
+	}
+}
+
+type logWriter func(string, ...any)
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w("%s", string(p))
+	return len(p), nil
+}
