@@ -31,7 +31,7 @@ $(FABRIC_STAMP): tools/fabric/go.mod tools/fabric/go.sum
 
 build: ## build statledger's binaries into .build/bin
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./chaincode/cmd/statledger-cc ./test-network/cmd/ccaas-builder ./test-network/cmd/fabnet
+	$(GO) build -o $(BIN)/ ./chaincode/cmd/statledger-cc ./chaincode/cmd/benchkv-cc ./test-network/cmd/ccaas-builder ./test-network/cmd/fabnet
 
 network-up: fabric build ## start the local Fabric network (ORDERERS=3 for three Raft orderers)
 	@$(BIN)/fabnet up $(if $(ORDERERS),--orderers $(ORDERERS))

@@ -12,22 +12,23 @@ import (
 
 const chaincodeVersion = "1"
 
-// deployChaincode installs the chaincode-as-a-service package on every peer, approves the
-// definition for every organisation, commits it with the consortium's endorsement policy
-// and calls InitConsortium once with the record generated from the definition. Every step
-// is skipped when already done, so a restarted network is not deployed twice.
-func (n *Network) deployChaincode(ctx context.Context) error {
-	id, err := n.packageID()
+// deployChaincode installs a chaincode-as-a-service package on every peer, approves the
+// definition for every organisation and commits it with the consortium's endorsement
+// policy; for the statledger contract it then calls InitConsortium once with the record
+// generated from the definition. Every step is skipped when already done, so a restarted
+// network is not deployed twice.
+func (n *Network) deployChaincode(ctx context.Context, c chaincode) error {
+	id, err := n.packageID(c)
 	if err != nil {
 		return err
 	}
-	if !n.committed(ctx) {
+	if !n.committed(ctx, c) {
 		for _, p := range n.layout.Peers {
-			if err := n.installPackage(ctx, p, id); err != nil {
+			if err := n.installPackage(ctx, p, c, id); err != nil {
 				return err
 			}
 		}
-		approved, err := n.approvals(ctx)
+		approved, err := n.approvals(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -36,23 +37,51 @@ func (n *Network) deployChaincode(ctx context.Context) error {
 				continue
 			}
 			args := append([]string{"lifecycle", "chaincode", "approveformyorg"}, n.ordererArgs()...)
-			args = append(args, n.definitionArgs()...)
+			args = append(args, n.definitionArgs(c)...)
 			args = append(args, "--package-id", id, "--waitForEvent")
 			if _, err := n.run(ctx, n.adminEnv(p), n.fabricBin("peer"), args...); err != nil {
-				return fmt.Errorf("approve chaincode for %s: %w", p.Org.Name, err)
+				return fmt.Errorf("approve chaincode %s for %s: %w", c.name, p.Org.Name, err)
 			}
 		}
 		args := append([]string{"lifecycle", "chaincode", "commit"}, n.ordererArgs()...)
-		args = append(args, n.definitionArgs()...)
+		args = append(args, n.definitionArgs(c)...)
 		args = append(args, n.peerTargets(n.layout.Peers)...)
 		if _, err := n.run(ctx, n.adminEnv(n.layout.Peers[0]), n.fabricBin("peer"), args...); err != nil {
-			return fmt.Errorf("commit chaincode definition: %w", err)
+			return fmt.Errorf("commit chaincode definition %s: %w", c.name, err)
 		}
+	}
+	if !c.statledger {
+		return nil
 	}
 	return n.initConsortium(ctx)
 }
 
-func (n *Network) installPackage(ctx context.Context, p network.Peer, id string) error {
+// DeployBenchChaincode deploys the bare key-value chaincode (BenchChaincode) on the
+// running network and starts its server, unless that is already done. Benchmarks use it
+// as the baseline for the statledger contract's throughput.
+func (n *Network) DeployBenchChaincode(ctx context.Context) error {
+	c := n.benchChaincode()
+	if !fileExists(n.chaincodePackage(c)) {
+		if err := n.writeChaincodePackage(c); err != nil {
+			return err
+		}
+	}
+	nd, err := n.chaincodeNode(c)
+	if err != nil {
+		return err
+	}
+	if _, ok := n.running(nd); !ok {
+		if err := n.start(nd); err != nil {
+			return err
+		}
+		if err := n.waitReady(ctx, nd); err != nil {
+			return err
+		}
+	}
+	return n.deployChaincode(ctx, c)
+}
+
+func (n *Network) installPackage(ctx context.Context, p network.Peer, c chaincode, id string) error {
 	out, err := n.run(ctx, n.adminEnv(p), n.fabricBin("peer"), "lifecycle", "chaincode", "queryinstalled")
 	if err != nil {
 		return fmt.Errorf("query installed chaincode on %s: %w", p.Host, err)
@@ -60,17 +89,23 @@ func (n *Network) installPackage(ctx context.Context, p network.Peer, id string)
 	if strings.Contains(string(out), id) {
 		return nil
 	}
-	if _, err := n.run(ctx, n.adminEnv(p), n.fabricBin("peer"), "lifecycle", "chaincode", "install", n.chaincodePackage()); err != nil {
-		return fmt.Errorf("install chaincode on %s: %w", p.Host, err)
+	if _, err := n.run(ctx, n.adminEnv(p), n.fabricBin("peer"), "lifecycle", "chaincode", "install", n.chaincodePackage(c)); err != nil {
+		return fmt.Errorf("install chaincode %s on %s: %w", c.name, p.Host, err)
 	}
 	return nil
 }
 
-// definitionArgs are the chaincode definition flags shared by approve, readiness and commit.
-func (n *Network) definitionArgs() []string {
-	return []string{"--channelID", n.layout.ChannelID, "--name", n.layout.ChaincodeName,
-		"--version", chaincodeVersion, "--sequence", "1", "--init-required",
+// definitionArgs are the chaincode definition flags shared by approve, readiness and
+// commit. Every chaincode gets the consortium's endorsement policy, so that a benchmark
+// baseline pays for the same endorsements as the statledger contract.
+func (n *Network) definitionArgs(c chaincode) []string {
+	args := []string{"--channelID", n.layout.ChannelID, "--name", c.name,
+		"--version", chaincodeVersion, "--sequence", "1",
 		"--signature-policy", n.opts.Definition.EndorsementPolicy()}
+	if c.statledger {
+		args = append(args, "--init-required")
+	}
+	return args
 }
 
 // peerTargets are the --peerAddresses/--tlsRootCertFiles flags for the given peers.
@@ -82,15 +117,15 @@ func (n *Network) peerTargets(peers []network.Peer) []string {
 	return args
 }
 
-func (n *Network) committed(ctx context.Context) bool {
+func (n *Network) committed(ctx context.Context, c chaincode) bool {
 	_, err := n.run(ctx, n.adminEnv(n.layout.Peers[0]), n.fabricBin("peer"), "lifecycle", "chaincode", "querycommitted",
-		"--channelID", n.layout.ChannelID, "--name", n.layout.ChaincodeName)
+		"--channelID", n.layout.ChannelID, "--name", c.name)
 	return err == nil
 }
 
 // approvals returns which organisations have approved the chaincode definition.
-func (n *Network) approvals(ctx context.Context) (map[string]bool, error) {
-	args := append([]string{"lifecycle", "chaincode", "checkcommitreadiness"}, n.definitionArgs()...)
+func (n *Network) approvals(ctx context.Context, c chaincode) (map[string]bool, error) {
+	args := append([]string{"lifecycle", "chaincode", "checkcommitreadiness"}, n.definitionArgs(c)...)
 	out, err := n.run(ctx, n.adminEnv(n.layout.Peers[0]), n.fabricBin("peer"), append(args, "--output", "json")...)
 	if err != nil {
 		return nil, fmt.Errorf("check chaincode approvals: %w", err)

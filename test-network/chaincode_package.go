@@ -32,12 +32,6 @@ const (
 
 func (n *Network) builderDir() string { return n.path("builders", "ccaas") }
 
-func (n *Network) chaincodeDir() string { return n.path("chaincode") }
-
-func (n *Network) chaincodePackage() string {
-	return filepath.Join(n.chaincodeDir(), "statledger.tar.gz")
-}
-
 // installBuilder places the project's external builder where every peer's core.yaml
 // points: one binary under the three names detect, build and release.
 func (n *Network) installBuilder() error {
@@ -62,8 +56,8 @@ func (n *Network) installBuilder() error {
 // service package: metadata.json of type ccaas and code.tar.gz with connection.json.
 // The package is byte-for-byte deterministic given the certificates, so every peer
 // installs the same package ID.
-func (n *Network) writeChaincodePackage() error {
-	tlsDir := filepath.Join(n.chaincodeDir(), "tls")
+func (n *Network) writeChaincodePackage(c chaincode) error {
+	tlsDir := filepath.Join(n.chaincodeDir(c), "tls")
 	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
 		return fmt.Errorf("create chaincode directory: %w", err)
 	}
@@ -86,7 +80,7 @@ func (n *Network) writeChaincodePackage() error {
 		}
 	}
 	conn, err := json.MarshalIndent(map[string]any{
-		"address":              "127.0.0.1:" + strconv.Itoa(n.layout.ChaincodePort),
+		"address":              "127.0.0.1:" + strconv.Itoa(c.port),
 		"dial_timeout":         "10s",
 		"tls_required":         true,
 		"client_auth_required": true,
@@ -101,7 +95,7 @@ func (n *Network) writeChaincodePackage() error {
 	if err != nil {
 		return err
 	}
-	metadata, err := json.Marshal(map[string]string{"type": "ccaas", "label": chaincodeLabel})
+	metadata, err := json.Marshal(map[string]string{"type": "ccaas", "label": c.label})
 	if err != nil {
 		return fmt.Errorf("encode metadata.json: %w", err)
 	}
@@ -109,17 +103,17 @@ func (n *Network) writeChaincodePackage() error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(n.chaincodePackage(), pkg, 0o644)
+	return os.WriteFile(n.chaincodePackage(c), pkg, 0o644)
 }
 
 // packageID is the ID the peers give the chaincode package: label:sha256(package bytes).
-func (n *Network) packageID() (string, error) {
-	data, err := os.ReadFile(n.chaincodePackage())
+func (n *Network) packageID(c chaincode) (string, error) {
+	data, err := os.ReadFile(n.chaincodePackage(c))
 	if err != nil {
 		return "", fmt.Errorf("read chaincode package: %w", err)
 	}
 	sum := sha256.Sum256(data)
-	return chaincodeLabel + ":" + hex.EncodeToString(sum[:]), nil
+	return c.label + ":" + hex.EncodeToString(sum[:]), nil
 }
 
 // tarGz archives files in name order with fixed metadata, so equal input gives equal bytes.

@@ -63,7 +63,7 @@ func (n *Network) generate(ctx context.Context) error {
 	if err := n.installBuilder(); err != nil {
 		return err
 	}
-	return n.writeChaincodePackage()
+	return n.writeChaincodePackage(n.statledgerChaincode())
 }
 
 func (n *Network) ordererConfigDir(o network.Orderer) string { return n.path("orderers", o.Name) }

@@ -101,7 +101,7 @@ func (n *Network) Up(ctx context.Context) (started bool, err error) {
 	if err := step("join peers to channel", func() error { return n.joinPeers(ctx) }); err != nil {
 		return true, err
 	}
-	if err := step("deploy chaincode", func() error { return n.deployChaincode(ctx) }); err != nil {
+	if err := step("deploy chaincode", func() error { return n.deployChaincode(ctx, n.statledgerChaincode()) }); err != nil {
 		return true, err
 	}
 	n.progress("%-28s %6.2fs", "network ready in", time.Since(t0).Seconds())

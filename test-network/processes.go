@@ -42,29 +42,38 @@ func (n *Network) nodes() ([]node, error) {
 			healthz: fmt.Sprintf("http://127.0.0.1:%d/healthz", p.OpsPort), port: p.ListenPort,
 		})
 	}
-	cc, err := n.chaincodeNode()
+	cc, err := n.chaincodeNode(n.statledgerChaincode())
 	if err != nil {
 		return nil, err
 	}
-	return append(nodes, cc), nil
+	nodes = append(nodes, cc)
+	// The bench chaincode runs only on networks it was deployed to.
+	if bench := n.benchChaincode(); fileExists(n.chaincodePackage(bench)) {
+		bn, err := n.chaincodeNode(bench)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, bn)
+	}
+	return nodes, nil
 }
 
-func (n *Network) chaincodeNode() (node, error) {
-	id, err := n.packageID()
+func (n *Network) chaincodeNode(c chaincode) (node, error) {
+	id, err := n.packageID(c)
 	if err != nil {
 		return node{}, err
 	}
-	tls := filepath.Join(n.chaincodeDir(), "tls")
+	tls := filepath.Join(n.chaincodeDir(c), "tls")
 	return node{
-		name: "chaincode", bin: filepath.Join(n.opts.BinDir, chaincodeServerBinary),
+		name: c.nodeName(), bin: filepath.Join(n.opts.BinDir, c.binary),
 		env: []string{
 			"CHAINCODE_ID=" + id,
-			"CHAINCODE_SERVER_ADDRESS=127.0.0.1:" + strconv.Itoa(n.layout.ChaincodePort),
+			"CHAINCODE_SERVER_ADDRESS=127.0.0.1:" + strconv.Itoa(c.port),
 			"CHAINCODE_TLS_CERT_FILE=" + filepath.Join(tls, "server.crt"),
 			"CHAINCODE_TLS_KEY_FILE=" + filepath.Join(tls, "server.key"),
 			"CHAINCODE_TLS_CLIENT_CA_FILE=" + filepath.Join(tls, "ca.crt"),
 		},
-		port: n.layout.ChaincodePort,
+		port: c.port,
 	}, nil
 }
 

@@ -81,20 +81,25 @@ func (e *Env) Stop() error {
 // Connect returns a gateway client acting as the ordinary user of an organisation (name or
 // MSP ID, or network.OutsiderOrg's), connected to that organisation's peer.
 func (e *Env) Connect(org string, opts ...fabric.Option) (*fabric.Client, error) {
+	return e.ConnectTo(org, e.Net.Layout().ChaincodeName, opts...)
+}
+
+// ConnectTo is Connect for another chaincode on the channel, such as
+// testnetwork.BenchChaincode.
+func (e *Env) ConnectTo(org, chaincode string, opts ...fabric.Option) (*fabric.Client, error) {
 	id, err := e.Net.User(org)
 	if err != nil {
 		return nil, err
 	}
-	l := e.Net.Layout()
-	return fabric.Connect(id, fabric.Target{Channel: l.ChannelID, Chaincode: l.ChaincodeName}, opts...)
+	return fabric.Connect(id, fabric.Target{Channel: e.Net.Layout().ChannelID, Chaincode: chaincode}, opts...)
 }
 
 func buildBinaries(ctx context.Context, root, binDir string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", binDir+string(os.PathSeparator),
-		"./chaincode/cmd/statledger-cc", "./test-network/cmd/ccaas-builder")
+		"./chaincode/cmd/statledger-cc", "./chaincode/cmd/benchkv-cc", "./test-network/cmd/ccaas-builder")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build chaincode server and builder: %w: %s", err, out)
+		return fmt.Errorf("build chaincode servers and builder: %w: %s", err, out)
 	}
 	return nil
 }
