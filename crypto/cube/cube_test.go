@@ -224,7 +224,9 @@ func TestLayoutIsDeterministicAndPacksRows(t *testing.T) {
 	require.Equal(t, 1, l1.Ciphertexts())
 	small, err := NewLayout(s, 30)
 	require.NoError(t, err)
-	// 30 cells per component, 10 components: one component per row.
-	require.Equal(t, 10, small.Blocks())
+	// 30 cells per component and 9 components (count; stay: sum, sum of squares, 4 bins;
+	// delta: sum, sum of squares): one component per row, two rows per ciphertext.
+	require.Len(t, small.Components(), 9)
+	require.Equal(t, 9, small.Blocks())
 	require.Equal(t, 5, small.Ciphertexts())
 }
