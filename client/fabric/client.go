@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,6 +38,15 @@ type Retry struct {
 	Attempts   int
 	Backoff    time.Duration
 	MaxBackoff time.Duration
+}
+
+// jitter spreads a pause over [d/2, d), so that clients refused together (MVCC conflicts
+// on one key) do not retry in lockstep.
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
 }
 
 // DefaultRetry rides out a peer or orderer restart (Raft elects a leader in about 5–7 s).
@@ -167,7 +177,7 @@ func (c *Client) withRetry(ctx context.Context, call func() error) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
-		case <-time.After(pause):
+		case <-time.After(jitter(pause)):
 		}
 		pause = min(2*pause, c.retry.MaxBackoff)
 	}

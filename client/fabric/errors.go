@@ -3,9 +3,11 @@ package fabric
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -75,10 +77,11 @@ func classify(err error) error {
 		e.cause = chaincodeErr
 		return e
 	}
+	e.cause = withDetails(err)
 	if st, ok := status.FromError(err); ok && (st.Code() == codes.Unavailable || st.Code() == codes.ResourceExhausted) {
 		e.Transient = true
 	}
-	msg := strings.ToLower(err.Error())
+	msg := strings.ToLower(e.cause.Error())
 	for _, m := range transientMessages {
 		if strings.Contains(msg, m) {
 			e.Transient = true
@@ -90,12 +93,9 @@ func classify(err error) error {
 // chaincodeError finds the chaincode's own error in a gateway error: first in the
 // per-peer details, then in the message.
 func chaincodeError(err error) (*ledger.Error, bool) {
-	var txErr *client.TransactionError
-	if errors.As(err, &txErr) {
-		for _, d := range txErr.Details() {
-			if le, ok := ledger.ParseError(d.GetMessage()); ok {
-				return le, true
-			}
+	for _, d := range peerDetails(err) {
+		if le, ok := ledger.ParseError(d.GetMessage()); ok {
+			return le, true
 		}
 	}
 	if st, ok := status.FromError(err); ok {
@@ -104,4 +104,33 @@ func chaincodeError(err error) (*ledger.Error, bool) {
 		}
 	}
 	return nil, false
+}
+
+// peerDetails returns the per-peer answers the gateway attaches to its gRPC status.
+func peerDetails(err error) []*gateway.ErrorDetail {
+	st, ok := status.FromError(err)
+	if !ok {
+		return nil
+	}
+	var out []*gateway.ErrorDetail
+	for _, d := range st.Details() {
+		if gd, ok := d.(*gateway.ErrorDetail); ok {
+			out = append(out, gd)
+		}
+	}
+	return out
+}
+
+// withDetails adds the peers' own answers to err's message, which otherwise ends in
+// "see attached details".
+func withDetails(err error) error {
+	details := peerDetails(err)
+	if len(details) == 0 {
+		return err
+	}
+	parts := make([]string, len(details))
+	for i, d := range details {
+		parts[i] = fmt.Sprintf("%s (%s): %s", d.GetAddress(), d.GetMspId(), d.GetMessage())
+	}
+	return fmt.Errorf("%w [%s]", err, strings.Join(parts, "; "))
 }

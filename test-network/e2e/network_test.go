@@ -2,13 +2,16 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/fabric"
 	"github.com/statledger/statledger/network"
+	testnetwork "github.com/statledger/statledger/test-network"
 )
 
 func TestFreshNetworkIsReadyWithin30Seconds(t *testing.T) {
@@ -17,6 +20,80 @@ func TestFreshNetworkIsReadyWithin30Seconds(t *testing.T) {
 	}
 	t.Logf("network ready in %.1fs", env.StartTime.Seconds())
 	require.Less(t, env.StartTime, 30*time.Second)
+}
+
+func TestProviderSubmissionEmitsEventAndIsReadByAnotherOrganisation(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ds := registerDataset(t, ctx, nil)
+
+	listener := connectRaw(t, hospitalA)
+	evCtx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	events, _, err := listener.Events(evCtx, "")
+	require.NoError(t, err)
+
+	sub, err := connect(t, hospitalA).SubmitData(ctx, submission(ds.ID, "2026-Q3"))
+	require.NoError(t, err)
+	require.Equal(t, mspID(hospitalA), sub.Provider)
+
+	var got ledger.Event
+	for got.TxID != sub.TxID {
+		select {
+		case e, ok := <-events:
+			require.True(t, ok, "the event stream ended")
+			require.NoError(t, json.Unmarshal(e.Payload, &got))
+			require.Equal(t, e.Name, got.Name)
+		case <-ctx.Done():
+			t.Fatal("no event for the submission")
+		}
+	}
+	require.Equal(t, ledger.EventName(ledger.RecordSubmission, ledger.StatusLive), got.Name)
+	require.Equal(t, sub.ID, got.ID)
+
+	read, err := connect(t, statOffice).GetSubmission(ctx, sub.ID)
+	require.NoError(t, err)
+	require.Equal(t, sub, read)
+}
+
+func TestStoppedMemberPeerCatchesUpAfterRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ds := registerDataset(t, ctx, nil)
+	peer := testnetwork.PeerNode(hospitalB)
+	require.NoError(t, env.Net.StopNode(peer))
+	restarted := false
+	defer func() {
+		if !restarted {
+			_ = env.Net.StartNode(context.Background(), peer)
+		}
+	}()
+
+	// The majority (StatOffice and HospitalA) endorses while HospitalB is down.
+	api := connect(t, hospitalA, fabric.WithRetry(fabric.Retry{Attempts: 15, Backoff: 300 * time.Millisecond, MaxBackoff: 3 * time.Second}))
+	var subs []ledger.Submission
+	for _, period := range []string{"2026-01", "2026-02", "2026-03"} {
+		sub, err := api.SubmitData(ctx, submission(ds.ID, period))
+		require.NoError(t, err, "submit with HospitalB's peer down")
+		subs = append(subs, sub)
+	}
+
+	require.NoError(t, env.Net.StartNode(ctx, peer))
+	restarted = true
+	want, err := env.Net.BlockHeight(ctx, statOffice)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		h, err := env.Net.BlockHeight(ctx, hospitalB)
+		return err == nil && h >= want
+	}, time.Minute, 250*time.Millisecond, "HospitalB's peer does not catch up to block height %d", want)
+
+	// HospitalB's own peer serves the blocks it missed.
+	reader := connect(t, hospitalB)
+	for _, sub := range subs {
+		got, err := reader.GetSubmission(ctx, sub.ID)
+		require.NoError(t, err)
+		require.Equal(t, sub, got)
+	}
 }
 
 func TestOrganisationOutsideTheChannelIsRefused(t *testing.T) {
@@ -32,9 +109,6 @@ func TestOrganisationOutsideTheChannelIsRefused(t *testing.T) {
 	_, err = outsider.Submit(ctx, "GetConsortium")
 	require.Error(t, err)
 
-	member, err := env.Connect("StatOffice")
-	require.NoError(t, err)
-	defer member.Close()
-	_, err = member.Evaluate(ctx, "GetConsortium")
+	_, err = connect(t, statOffice).GetConsortium(ctx)
 	require.NoError(t, err, "a member organisation reads the same record")
 }
