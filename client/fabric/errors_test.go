@@ -51,13 +51,13 @@ func TestClassify(t *testing.T) {
 			err:  gatewayError(t, codes.Unavailable, "connection error"), transient: true,
 		},
 		{
-			name: "an endorsement plan that cannot be met yet is transient, and names the peers",
-			err:  gatewayError(t, codes.FailedPrecondition, "no combination of peers can be derived which satisfy the endorsement policy", "peer restarting"),
+			name:      "an endorsement plan that cannot be met yet is transient, and names the peers",
+			err:       gatewayError(t, codes.FailedPrecondition, "no combination of peers can be derived which satisfy the endorsement policy", "peer restarting"),
 			transient: true, contains: "127.0.0.1:7150 (HospitalAMSP): peer restarting",
 		},
 		{
-			name: "a refusal without a code is permanent and shows every peer's answer",
-			err:  gatewayError(t, codes.Aborted, "failed to endorse transaction, see attached details", "access denied", "creator org unknown"),
+			name:     "a refusal without a code is permanent and shows every peer's answer",
+			err:      gatewayError(t, codes.Aborted, "failed to endorse transaction, see attached details", "access denied", "creator org unknown"),
 			contains: "access denied; 127.0.0.1:7160 (HospitalAMSP): creator org unknown",
 		},
 	}
