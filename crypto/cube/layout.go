@@ -34,6 +34,9 @@
 package cube
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -144,6 +147,22 @@ func NewLayout(schema policies.Schema, rowSlots int) (*Layout, error) {
 	}
 	l.stride[l.split] = l.inner
 	return l, nil
+}
+
+// Fingerprint returns the SHA-256 digest that identifies the layout: it covers the
+// schema (dimensions, codes, measures, bounds, histogram edges, in order) and the row
+// size, so two layouts with the same fingerprint place every value in the same slot.
+// Encrypted cubes carry it, and a cube of another layout is refused.
+func (l *Layout) Fingerprint() [32]byte {
+	h := sha256.New()
+	h.Write([]byte("statledger cube layout v1\x00"))
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(l.rowSlots))
+	h.Write(n[:])
+	// Marshalling plain structs of strings and integers cannot fail.
+	b, _ := json.Marshal(l.schema)
+	h.Write(b)
+	return [32]byte(h.Sum(nil))
 }
 
 // Schema returns the schema the layout was built from.

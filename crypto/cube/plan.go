@@ -1,6 +1,8 @@
 package cube
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -18,6 +20,9 @@ type Plan struct {
 	// Output describes where each released value lands.
 	Output Output
 }
+
+// Layout returns the layout the plan was made for.
+func (p *Plan) Layout() *Layout { return p.layout }
 
 // OutputBlock is one output ciphertext: the sum of its sources, reduced by the plan's
 // Sums, then multiplied by the mask.
@@ -52,6 +57,14 @@ type Output struct {
 	Components  []Component        `json:"components"`
 	Ciphertexts int                `json:"ciphertexts"`
 	Cells       []OutputCell       `json:"cells"`
+}
+
+// Digest returns the SHA-256 digest of the output description's JSON encoding. Result
+// blobs carry it, binding the decrypted slots to the cells they are labelled with.
+func (o Output) Digest() [32]byte {
+	// Marshalling plain structs of strings and integers cannot fail.
+	b, _ := json.Marshal(o)
+	return sha256.Sum256(b)
 }
 
 // OutputCell is one released value: component Components[Component] of the group with
