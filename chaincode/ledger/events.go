@@ -68,3 +68,10 @@ type HistoryEntry struct {
 	IsDelete  bool            `json:"isDelete"`
 	Value     json.RawMessage `json:"value"`
 }
+
+// DatasetHistory is what GetDatasetHistory returns: every version of a dataset record and
+// of its budget, so that an auditor can check the budget arithmetic.
+type DatasetHistory struct {
+	Dataset []HistoryEntry `json:"dataset"`
+	Budget  []HistoryEntry `json:"budget"`
+}

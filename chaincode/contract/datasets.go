@@ -1,0 +1,134 @@
+package contract
+
+import (
+	"github.com/statledger/statledger/chaincode/ledger"
+)
+
+// RegisterDataset registers a dataset (a ledger.DatasetInput as JSON: schema, policy,
+// collective key and parameter set) with its privacy budget, and returns the
+// ledger.Dataset: active at once, or pending when it requires the members' approval.
+// Errors: CONFLICT for a dataset ID already used, NOT_FOUND for an unknown key, INVALID
+// (a bad schema or policy names the field). Event: dataset.active or dataset.pending.
+func (c *statsContract) RegisterDataset(ctx *txContext, dataset string) (string, error) {
+	in, err := ledger.DecodeDatasetInput(dataset)
+	if err != nil {
+		return "", err
+	}
+	taken, err := exists(ctx, ledger.DatasetKey(in.ID))
+	if err != nil {
+		return "", err
+	}
+	var key ledger.CollectiveKey
+	found, err := getJSON(ctx, ledger.CollectiveKeyKey(in.KeyID), &key)
+	if err != nil {
+		return "", err
+	}
+	keyRef := &key
+	if !found {
+		keyRef = nil
+	}
+	ds, budget, err := ledger.NewDataset(in, taken, keyRef, ctx.caller.MSPID, ctx.txID, ctx.at)
+	if err != nil {
+		return "", err
+	}
+	ev := ctx.event(ledger.RecordDataset, ds.ID, ds.Status)
+	ev.DatasetID = ds.ID
+	return commit(ctx, ev, ds, write{ledger.DatasetKey(ds.ID), ds}, write{ledger.BudgetKey(ds.ID), budget})
+}
+
+// ApproveDataset adds the calling member's approval to a pending dataset, activating it
+// when the policy's approval rule is met, and returns the ledger.Dataset. Errors:
+// NOT_FOUND, FORBIDDEN (also for the registrant when the rule excludes it), CONFLICT for a
+// second approval, BAD_STATE for a dataset that is not pending. Event: dataset.pending or
+// dataset.active.
+func (c *statsContract) ApproveDataset(ctx *txContext, datasetID, reason string) (string, error) {
+	var ds ledger.Dataset
+	if err := mustGetJSON(ctx, ledger.DatasetKey(datasetID), "dataset", datasetID, &ds); err != nil {
+		return "", err
+	}
+	ds, err := ledger.ApproveDataset(ctx.consortium, ds, ctx.caller.MSPID, reason, ctx.txID, ctx.at)
+	if err != nil {
+		return "", err
+	}
+	ev := ctx.event(ledger.RecordDataset, ds.ID, ds.Status)
+	ev.DatasetID = ds.ID
+	return commit(ctx, ev, ds, write{ledger.DatasetKey(ds.ID), ds})
+}
+
+// SubmitData registers a provider's encrypted submission for a dataset period (a
+// ledger.SubmissionInput as JSON: ciphertext digests, sizes and URIs) and returns the
+// ledger.Submission. It becomes the provider's live submission for the period and
+// supersedes the previous one, which stays on the ledger. Errors: NOT_FOUND for an unknown
+// dataset, BAD_STATE for a dataset that is not active, CONFLICT for a ciphertext digest
+// that any submission already used, INVALID. Event: submission.live, with the ciphertext
+// digests and the superseded submission's ID.
+func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, error) {
+	in, err := ledger.DecodeSubmissionInput(submission)
+	if err != nil {
+		return "", err
+	}
+	var ds ledger.Dataset
+	if err := mustGetJSON(ctx, ledger.DatasetKey(in.DatasetID), "dataset", in.DatasetID, &ds); err != nil {
+		return "", err
+	}
+	prev, err := liveSubmission(ctx, in.DatasetID, in.Period, ctx.caller.MSPID)
+	if err != nil {
+		return "", err
+	}
+	used := make(map[string]string, len(in.Ciphertexts))
+	for _, ct := range in.Ciphertexts {
+		var by string
+		if _, err := getJSON(ctx, ledger.DigestKey(ct.Digest), &by); err != nil {
+			return "", err
+		}
+		used[ct.Digest] = by
+	}
+	usedBy := func(digest string) string { return used[digest] }
+	id := ledger.SubmissionID(ctx.txID)
+	s, old, err := ledger.NewSubmission(ctx.consortium, ds, in, prev, usedBy, ctx.caller.MSPID, id, ctx.txID, ctx.at)
+	if err != nil {
+		return "", err
+	}
+	ws := []write{
+		{ledger.SubmissionKey(s.ID), s},
+		{ledger.LiveKey(s.DatasetID, s.Period, s.Provider), s.ID},
+		{ledger.DatasetSubmissionKey(s.DatasetID, s.Period, s.ID), s.ID},
+	}
+	if old != nil {
+		ws = append(ws, write{ledger.SubmissionKey(old.ID), *old})
+	}
+	for _, d := range s.Digests() {
+		ws = append(ws, write{ledger.DigestKey(d), s.ID})
+	}
+	ev := ctx.event(ledger.RecordSubmission, s.ID, s.Status)
+	ev.DatasetID = s.DatasetID
+	ev.Supersedes = s.Supersedes
+	ev.Digests = s.Digests()
+	return commit(ctx, ev, s, ws...)
+}
+
+// liveSubmission returns the provider's live submission for a dataset period, or nil.
+func liveSubmission(ctx *txContext, datasetID, period, provider string) (*ledger.Submission, error) {
+	var id string
+	found, err := getJSON(ctx, ledger.LiveKey(datasetID, period, provider), &id)
+	if err != nil || !found {
+		return nil, err
+	}
+	var s ledger.Submission
+	ok, err := getJSON(ctx, ledger.SubmissionKey(id), &s)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ledger.Errorf(ledger.CodeInternal, "the live index of dataset %s period %s names submission %s, which does not exist", datasetID, period, id)
+	}
+	return &s, nil
+}
+
+// liveSubmissions returns the live submissions of a dataset, of one period or, when
+// period is empty, of every period, in key order (period, then provider).
+func liveSubmissions(ctx *txContext, datasetID, period string) ([]ledger.Submission, error) {
+	out := []ledger.Submission{}
+	err := scan(ctx, ledger.ObjLive, liveAttrs(datasetID, period), followInto(ctx, ledger.SubmissionKey, &out))
+	return out, err
+}

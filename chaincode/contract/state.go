@@ -1,0 +1,244 @@
+package contract
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
+	"github.com/statledger/statledger/chaincode/ledger"
+)
+
+// World-state access. Every record is stored as JSON under a ledger key; index entries
+// store the ID they point to as a JSON string. Faults of the peer and undecodable records
+// are INTERNAL errors; they name records by kind and ID, never by value.
+
+// keyName writes a composite key as a readable path, such as "query/q-1", for messages.
+func keyName(key string) string {
+	return strings.ReplaceAll(strings.Trim(key, "\x00"), "\x00", "/")
+}
+
+// getState reads key; nil means the key holds nothing.
+func getState(ctx *txContext, key string) ([]byte, error) {
+	data, err := ctx.GetStub().GetState(key)
+	if err != nil {
+		return nil, ledger.Errorf(ledger.CodeInternal, "read %s: %w", keyName(key), err)
+	}
+	return data, nil
+}
+
+// exists reports whether key holds a value.
+func exists(ctx *txContext, key string) (bool, error) {
+	data, err := getState(ctx, key)
+	return len(data) > 0, err
+}
+
+// getJSON reads key into out. It reports false, leaving out alone, when the key holds
+// nothing.
+func getJSON(ctx *txContext, key string, out any) (bool, error) {
+	data, err := getState(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	if len(data) == 0 {
+		return false, nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return false, ledger.Errorf(ledger.CodeInternal, "decode %s: %w", keyName(key), err)
+	}
+	return true, nil
+}
+
+// mustGetJSON reads key into out and returns NOT_FOUND, such as "query q-1 does not
+// exist", when it holds nothing.
+func mustGetJSON(ctx *txContext, key, kind, id string, out any) error {
+	ok, err := getJSON(ctx, key, out)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ledger.Errorf(ledger.CodeNotFound, "%s %s does not exist", kind, id)
+	}
+	return nil
+}
+
+// putJSON writes v as JSON under key.
+func putJSON(ctx *txContext, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return ledger.Errorf(ledger.CodeInternal, "encode %s: %w", keyName(key), err)
+	}
+	if err := ctx.GetStub().PutState(key, data); err != nil {
+		return ledger.Errorf(ledger.CodeInternal, "write %s: %w", keyName(key), err)
+	}
+	return nil
+}
+
+// write is one record to store.
+type write struct {
+	key   string
+	value any
+}
+
+// commit writes the records, emits ev and returns resp as the transaction's JSON
+// response: the last step of every state-changing transaction.
+func commit(ctx *txContext, ev ledger.Event, resp any, ws ...write) (string, error) {
+	for _, w := range ws {
+		if err := putJSON(ctx, w.key, w.value); err != nil {
+			return "", err
+		}
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return "", ledger.Errorf(ledger.CodeInternal, "encode event %s: %w", ev.Name, err)
+	}
+	if err := ctx.GetStub().SetEvent(ev.Name, payload); err != nil {
+		return "", ledger.Errorf(ledger.CodeInternal, "emit event %s: %w", ev.Name, err)
+	}
+	return respond(resp)
+}
+
+// respond encodes a transaction's JSON response.
+func respond(v any) (string, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", ledger.Errorf(ledger.CodeInternal, "encode the response: %w", err)
+	}
+	return string(data), nil
+}
+
+// scan calls fn for every key under the partial composite key (objectType, attrs...),
+// in key order.
+func scan(ctx *txContext, objectType string, attrs []string, fn func(key string, value []byte) error) error {
+	it, err := ctx.GetStub().GetStateByPartialCompositeKey(objectType, attrs)
+	if err != nil {
+		return ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, err)
+	}
+	return drain(it, objectType, fn)
+}
+
+// scanPage is scan for one page of at most ledger.ListPageSize keys, starting at
+// bookmark (hex, as a previous page returned it). It returns the bookmark of the next
+// page, or "" after the last page. A bookmark that does not belong to the list is
+// INVALID.
+func scanPage(ctx *txContext, objectType string, attrs []string, bookmark string, fn func(key string, value []byte) error) (string, error) {
+	start, err := hex.DecodeString(bookmark)
+	if err != nil || (len(start) > 0 && !strings.HasPrefix(string(start), ledger.CompositeKey(objectType, attrs...))) {
+		return "", ledger.Errorf(ledger.CodeInvalid, "the bookmark does not belong to this list; pass the one the previous page returned")
+	}
+	it, meta, err := ctx.GetStub().GetStateByPartialCompositeKeyWithPagination(objectType, attrs, ledger.ListPageSize, string(start))
+	if err != nil {
+		return "", ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, err)
+	}
+	if err := drain(it, objectType, fn); err != nil {
+		return "", err
+	}
+	if meta == nil {
+		return "", nil
+	}
+	return hex.EncodeToString([]byte(meta.GetBookmark())), nil
+}
+
+// drain calls fn for every entry of it and closes it.
+func drain(it shim.StateQueryIteratorInterface, objectType string, fn func(key string, value []byte) error) (err error) {
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, cerr)
+		}
+	}()
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, err)
+		}
+		if err := fn(kv.GetKey(), kv.GetValue()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeInto returns a scan callback that decodes each value as a T and appends it to
+// out.
+func decodeInto[T any](out *[]T) func(key string, value []byte) error {
+	return func(key string, value []byte) error {
+		var v T
+		if err := json.Unmarshal(value, &v); err != nil {
+			return ledger.Errorf(ledger.CodeInternal, "decode %s: %w", keyName(key), err)
+		}
+		*out = append(*out, v)
+		return nil
+	}
+}
+
+// followInto returns a scan callback for an index whose values are record IDs: it reads
+// the record each names, at recordKey(id), and appends it to out.
+func followInto[T any](ctx *txContext, recordKey func(id string) string, out *[]T) func(key string, value []byte) error {
+	return func(key string, value []byte) error {
+		var id string
+		if err := json.Unmarshal(value, &id); err != nil {
+			return ledger.Errorf(ledger.CodeInternal, "decode %s: %w", keyName(key), err)
+		}
+		var v T
+		ok, err := getJSON(ctx, recordKey(id), &v)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ledger.Errorf(ledger.CodeInternal, "index %s names %s, which does not exist", keyName(key), id)
+		}
+		*out = append(*out, v)
+		return nil
+	}
+}
+
+// listPage returns one page of a list as JSON: the records under (objectType, attrs...)
+// from bookmark on, or, when recordKey is not nil, the records an index there names.
+func listPage[T any](ctx *txContext, objectType string, attrs []string, bookmark string, recordKey func(string) string) (string, error) {
+	items := []T{}
+	fn := decodeInto(&items)
+	if recordKey != nil {
+		fn = followInto(ctx, recordKey, &items)
+	}
+	next, err := scanPage(ctx, objectType, attrs, bookmark, fn)
+	if err != nil {
+		return "", err
+	}
+	return respond(ledger.Page[T]{Items: items, Bookmark: next})
+}
+
+// listAll returns every record under (objectType, attrs...) as a JSON array. It serves
+// lists bounded by the consortium's size (results and shares of one query).
+func listAll[T any](ctx *txContext, objectType string, attrs ...string) (string, error) {
+	items := []T{}
+	if err := scan(ctx, objectType, attrs, decodeInto(&items)); err != nil {
+		return "", err
+	}
+	return respond(items)
+}
+
+// history returns the versions of key, in the order of the peer's history database.
+func history(ctx *txContext, key string) ([]ledger.HistoryEntry, error) {
+	it, err := ctx.GetStub().GetHistoryForKey(key)
+	if err != nil {
+		return nil, ledger.Errorf(ledger.CodeInternal, "read the history of %s: %w", keyName(key), err)
+	}
+	defer it.Close()
+	entries := []ledger.HistoryEntry{}
+	for it.HasNext() {
+		m, err := it.Next()
+		if err != nil {
+			return nil, ledger.Errorf(ledger.CodeInternal, "read the history of %s: %w", keyName(key), err)
+		}
+		e := ledger.HistoryEntry{TxID: m.GetTxId(), IsDelete: m.GetIsDelete(), Value: json.RawMessage("null")}
+		if ts := m.GetTimestamp(); ts != nil {
+			e.Timestamp = ts.AsTime().UTC()
+		}
+		if v := m.GetValue(); len(v) > 0 && json.Valid(v) {
+			e.Value = json.RawMessage(v)
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
