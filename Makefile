@@ -44,8 +44,13 @@ test: fabric build ## run every test: unit tests, then end-to-end tests on a rea
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test-network/e2e)
 	$(GO) test -count=1 -timeout 30m -v ./test-network/e2e/ 2>&1 | tee $(BUILD)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e:'; exit $${PIPESTATUS[0]}
 
-bench: fabric build ## print the benchmark figures the issues ask for
+BENCH_CLIENTS  ?= 32
+BENCH_DURATION ?= 10s
+
+bench: fabric build ## print the benchmark figures the issues ask for (kernels, then ledger throughput on the local network)
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 3 ./crypto/... ./client/...
+	@$(BIN)/fabnet up
+	$(BIN)/fabnet bench --clients $(BENCH_CLIENTS) --duration $(BENCH_DURATION)
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	@set -e; for pkg in $$($(GO) list ./...); do \

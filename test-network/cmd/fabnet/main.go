@@ -3,6 +3,7 @@
 //	fabnet up [--orderers 3]   start (or report) the network and wait until it is ready
 //	fabnet down [--purge]      stop the processes it started; --purge removes all state
 //	fabnet status              list the network's processes
+//	fabnet bench               measure ledger throughput on the running network
 //
 // Paths default to the repository layout: network/consortium.yaml, test-network/state,
 // .build/fabric and .build/bin.
@@ -73,7 +74,17 @@ func execute(args []string) int {
 		Args:  cobra.NoArgs,
 		RunE:  func(*cobra.Command, []string) error { return runStatus(cfg) },
 	}
-	root.AddCommand(up, down, status)
+	bc := BenchConfig{}
+	bench := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the contract's transactions per second next to a bare key-value put on the running network",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cfg, bc, os.Stdout) },
+	}
+	bench.Flags().IntVar(&bc.Clients, "clients", 32, "concurrent clients per load")
+	bench.Flags().DurationVar(&bc.Duration, "duration", 10*time.Second, "length of one measurement")
+	bench.Flags().IntVar(&bc.Rounds, "rounds", 3, "measurements per load; medians are reported")
+	root.AddCommand(up, down, status, bench)
 	root.SetArgs(args)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/statledger/statledger/chaincode/ledger"
+	"github.com/statledger/statledger/client/fabric"
+	"github.com/statledger/statledger/client/ledgerapi"
+	"github.com/statledger/statledger/policies"
+	testnetwork "github.com/statledger/statledger/test-network"
+)
+
+// BenchConfig sets the ledger throughput benchmark's load.
+type BenchConfig struct {
+	Clients  int           // concurrent clients per load
+	Duration time.Duration // length of one measurement
+	Rounds   int           // measurements per load, interleaved; the median is reported
+}
+
+// load is one kind of transaction traffic. prepare runs before the measurements, once
+// per client; the operation it returns submits txPerOp transactions.
+type load struct {
+	name    string
+	txPerOp int
+	prepare func(ctx context.Context, client int) (op func(ctx context.Context) error, err error)
+}
+
+// runBench measures committed transactions per second of the statledger contract's
+// SubmitData and RequestQuery+ApproveQuery next to a bare Put on the benchkv chaincode,
+// on the running network, in interleaved rounds, and prints medians and ratios.
+func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) error {
+	if bc.Clients < 1 || bc.Rounds < 1 || bc.Duration <= 0 {
+		return fmt.Errorf("bench needs at least one client, one round and a positive duration")
+	}
+	n, err := open(cfg)
+	if err != nil {
+		return err
+	}
+	if s, err := n.Status(); err != nil || !s.Up() {
+		return fmt.Errorf("the network is not running; start it with `make network-up`")
+	}
+	fmt.Fprintln(out, "deploying the bare key-value chaincode (benchkv) for the baseline")
+	if err := n.DeployBenchChaincode(ctx); err != nil {
+		return err
+	}
+	b, err := newBench(n)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	loads := []load{b.putLoad(), b.submitLoad(), b.queryLoad()}
+	ops := make([][]func(context.Context) error, len(loads))
+	fmt.Fprintf(out, "preparing %d clients per load\n", bc.Clients)
+	for i, l := range loads {
+		ops[i] = make([]func(context.Context) error, bc.Clients)
+		if err := parallel(bc.Clients, func(c int) error {
+			var err error
+			ops[i][c], err = l.prepare(ctx, c)
+			return err
+		}); err != nil {
+			return fmt.Errorf("prepare %s: %w", l.name, err)
+		}
+	}
+	rates := make([][]float64, len(loads))
+	for r := range bc.Rounds {
+		for i, l := range loads {
+			rate, err := measure(ctx, ops[i], l.txPerOp, bc.Duration)
+			if err != nil {
+				return fmt.Errorf("%s, round %d: %w", l.name, r+1, err)
+			}
+			fmt.Fprintf(out, "  round %d  %-34s %7.1f tx/s\n", r+1, l.name, rate)
+			rates[i] = append(rates[i], rate)
+		}
+	}
+	fmt.Fprintf(out, "\nledger throughput: %d clients, %d rounds of %s, medians (batch timeout %s)\n",
+		bc.Clients, bc.Rounds, bc.Duration, testnetwork.DefaultBatchTimeout)
+	fmt.Fprintf(out, "%-36s %9s %s\n", "transaction", "tx/s", "ratio to bare put")
+	base := median(rates[0])
+	for i, l := range loads {
+		m := median(rates[i])
+		fmt.Fprintf(out, "%-36s %9.1f %5.2f\n", l.name, m, m/base)
+	}
+	return nil
+}
+
+// measure runs every client's operation in a loop for d and returns committed
+// transactions per second. Any failed operation fails the measurement.
+func measure(ctx context.Context, ops []func(context.Context) error, txPerOp int, d time.Duration) (float64, error) {
+	var done atomic.Int64
+	start := time.Now()
+	deadline := start.Add(d)
+	err := parallel(len(ops), func(c int) error {
+		for time.Now().Before(deadline) {
+			if err := ops[c](ctx); err != nil {
+				return err
+			}
+			done.Add(int64(txPerOp))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return float64(done.Load()) / time.Since(start).Seconds(), nil
+}
+
+// bench holds one connection per organisation the loads use.
+type bench struct {
+	stat, hospA, hospB *ledgerapi.API
+	kv                 *fabric.Client
+	closers            []*fabric.Client
+	keyID              string
+	submitDataset      string
+	seq                atomic.Int64
+}
+
+func newBench(n *testnetwork.Network) (*bench, error) {
+	b := &bench{}
+	l := n.Layout()
+	connect := func(org, chaincode string) (*fabric.Client, error) {
+		id, err := n.User(org)
+		if err != nil {
+			return nil, err
+		}
+		c, err := fabric.Connect(id, fabric.Target{Channel: l.ChannelID, Chaincode: chaincode})
+		if err != nil {
+			return nil, err
+		}
+		b.closers = append(b.closers, c)
+		return c, nil
+	}
+	for _, x := range []struct {
+		org string
+		api **ledgerapi.API
+	}{{"StatOffice", &b.stat}, {"HospitalA", &b.hospA}, {"HospitalB", &b.hospB}} {
+		c, err := connect(x.org, l.ChaincodeName)
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		*x.api = ledgerapi.New(c)
+	}
+	var err error
+	if b.kv, err = connect("HospitalA", testnetwork.BenchChaincode); err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *bench) close() {
+	for _, c := range b.closers {
+		_ = c.Close()
+	}
+}
+
+func (b *bench) putLoad() load {
+	value := make([]byte, 256)
+	_, _ = rand.Read(value)
+	v := hex.EncodeToString(value) // 512 bytes, about a SubmitData argument's size
+	return load{name: "bare Put (benchkv)", txPerOp: 1, prepare: func(context.Context, int) (func(context.Context) error, error) {
+		return func(ctx context.Context) error {
+			_, err := b.kv.Submit(ctx, "Put", b.unique("k"), v)
+			return err
+		}, nil
+	}}
+}
+
+func (b *bench) submitLoad() load {
+	var once sync.Once
+	var setupErr error
+	return load{name: "SubmitData", txPerOp: 1, prepare: func(ctx context.Context, client int) (func(context.Context) error, error) {
+		once.Do(func() {
+			var ds ledger.Dataset
+			if ds, setupErr = b.dataset(ctx); setupErr == nil {
+				b.submitDataset = ds.ID
+			}
+		})
+		if setupErr != nil {
+			return nil, setupErr
+		}
+		return func(ctx context.Context) error {
+			_, err := b.hospA.SubmitData(ctx, b.submission(b.submitDataset, b.unique("p")))
+			return err
+		}, nil
+	}}
+}
+
+// queryLoad gives each client its own dataset, so that the budget debits of different
+// clients do not conflict (one budget key per dataset is the contract's design).
+func (b *bench) queryLoad() load {
+	return load{name: "RequestQuery + ApproveQuery x2", txPerOp: 3, prepare: func(ctx context.Context, client int) (func(context.Context) error, error) {
+		ds, err := b.dataset(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range []*ledgerapi.API{b.hospA, b.hospB} {
+			if _, err := p.SubmitData(ctx, b.submission(ds.ID, "bench")); err != nil {
+				return nil, err
+			}
+		}
+		return func(ctx context.Context) error {
+			q, err := b.stat.RequestQuery(ctx, ledger.QueryInput{
+				IdempotencyKey: b.unique("idem"), DatasetID: ds.ID, Period: "bench",
+				Spec: policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: ds.Policy.EpsilonPerQuery},
+			})
+			if err != nil {
+				return err
+			}
+			if _, err := b.hospA.ApproveQuery(ctx, q.ID, "bench"); err != nil {
+				return err
+			}
+			q, err = b.hospB.ApproveQuery(ctx, q.ID, "bench")
+			if err == nil && q.Status != ledger.StatusApproved {
+				err = fmt.Errorf("query %s is %s after two approvals", q.ID, q.Status)
+			}
+			return err
+		}, nil
+	}}
+}
+
+// dataset registers a healthcare dataset whose budget outlasts any benchmark.
+func (b *bench) dataset(ctx context.Context) (ledger.Dataset, error) {
+	schema, policy, err := healthcareFiles()
+	if err != nil {
+		return ledger.Dataset{}, err
+	}
+	policy.EpsilonPerQuery = policies.Epsilon(1_000) // 0.001
+	policy.EpsilonTotal = policies.Epsilon(1_000_000_000)
+	if b.keyID == "" {
+		key, err := b.stat.RecordCollectiveKey(ctx, ledger.CollectiveKeyInput{
+			ID: b.unique("key"), ParamSetID: "N14T58", PublicKeyDigest: randomDigest(),
+			TranscriptDigests: []string{randomDigest()},
+			Participants:      []string{"StatOfficeMSP", "HospitalAMSP", "HospitalBMSP"}, Threshold: 2,
+		})
+		if err != nil {
+			return ledger.Dataset{}, err
+		}
+		b.keyID = key.ID
+	}
+	return b.stat.RegisterDataset(ctx, ledger.DatasetInput{
+		ID: b.unique("bench"), Title: "benchmark", KeyID: b.keyID, ParamSetID: "N14T58", Schema: schema, Policy: policy,
+	})
+}
+
+func (b *bench) submission(datasetID, period string) ledger.SubmissionInput {
+	d := randomDigest()
+	return ledger.SubmissionInput{DatasetID: datasetID, Period: period, ParamSetID: "N14T58",
+		Ciphertexts: []ledger.Ciphertext{{Digest: d, Size: 786_432, URI: "file:///blobs/" + d}}}
+}
+
+// unique returns IDs that differ across clients, rounds and runs.
+func (b *bench) unique(prefix string) string {
+	r := make([]byte, 4)
+	_, _ = rand.Read(r)
+	return fmt.Sprintf("%s-%s-%d", prefix, hex.EncodeToString(r), b.seq.Add(1))
+}
+
+func healthcareFiles() (policies.Schema, policies.Policy, error) {
+	dir := filepath.Join("policies", "healthcare")
+	sdata, err := os.ReadFile(filepath.Join(dir, "schema.yaml"))
+	if err != nil {
+		return policies.Schema{}, policies.Policy{}, fmt.Errorf("read the healthcare schema (run from the repository root): %w", err)
+	}
+	schema, err := policies.ParseSchema(sdata)
+	if err != nil {
+		return policies.Schema{}, policies.Policy{}, err
+	}
+	pdata, err := os.ReadFile(filepath.Join(dir, "policy.yaml"))
+	if err != nil {
+		return policies.Schema{}, policies.Policy{}, fmt.Errorf("read the healthcare policy: %w", err)
+	}
+	policy, err := policies.ParsePolicy(pdata)
+	return schema, policy, err
+}
+
+func randomDigest() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return ledger.Digest(b)
+}
+
+// parallel runs fn(0..n-1) concurrently and joins their errors.
+func parallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
