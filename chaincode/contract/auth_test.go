@@ -46,7 +46,7 @@ func TestAuthorizationMatrixEveryTransactionAndRole(t *testing.T) {
 	f, c := setup(t, nil)
 	ids := roleIdentities(t)
 	noRole := map[string]identity{
-		"an organisation outside the consortium":      c.outsider,
+		"an organisation outside the consortium":    c.outsider,
 		"a certificate naming a role its org lacks": newIdentity(t, statMSP, "not-an-auditor", "auditor"),
 	}
 	for _, tx := range ledger.Transactions {

@@ -155,9 +155,9 @@ func (s *fakeStub) GetFunctionAndParameters() (string, []string) {
 	return all[0], all[1:]
 }
 
-func (s *fakeStub) GetTxID() string                                { return s.txID }
-func (s *fakeStub) GetChannelID() string                           { return "statistics" }
-func (s *fakeStub) GetCreator() ([]byte, error)                    { return s.creator, nil }
+func (s *fakeStub) GetTxID() string                                 { return s.txID }
+func (s *fakeStub) GetChannelID() string                            { return "statistics" }
+func (s *fakeStub) GetCreator() ([]byte, error)                     { return s.creator, nil }
 func (s *fakeStub) GetTxTimestamp() (*timestamppb.Timestamp, error) { return s.ts, nil }
 
 func (s *fakeStub) GetState(key string) ([]byte, error) {
@@ -258,7 +258,9 @@ func (it *kvIterator) Next() (*queryresult.KV, error) {
 	return kv, nil
 }
 
-type historyIterator struct{ mods []*queryresult.KeyModification }
+type historyIterator struct {
+	mods []*queryresult.KeyModification
+}
 
 func (it *historyIterator) HasNext() bool { return len(it.mods) > 0 }
 func (it *historyIterator) Close() error  { return nil }
