@@ -51,6 +51,9 @@ var transientMessages = []string{
 	"is not running",
 	"could not launch chaincode",
 	"timeout expired while executing transaction",
+	// Endorsers at different block heights answer differently; once they catch up, a
+	// fresh proposal agrees.
+	"proposalresponsepayloads do not match",
 }
 
 // classify turns a gateway error into an *Error; nil stays nil.
@@ -121,16 +124,18 @@ func peerDetails(err error) []*gateway.ErrorDetail {
 	return out
 }
 
-// withDetails adds the peers' own answers to err's message, which otherwise ends in
-// "see attached details".
+// withDetails adds the peers' own answers to err's message, which otherwise may end in
+// "see attached details", unless the message shows them already.
 func withDetails(err error) error {
-	details := peerDetails(err)
-	if len(details) == 0 {
-		return err
+	msg := err.Error()
+	var parts []string
+	for _, d := range peerDetails(err) {
+		if !strings.Contains(msg, d.GetMessage()) {
+			parts = append(parts, fmt.Sprintf("%s (%s): %s", d.GetAddress(), d.GetMspId(), d.GetMessage()))
+		}
 	}
-	parts := make([]string, len(details))
-	for i, d := range details {
-		parts[i] = fmt.Sprintf("%s (%s): %s", d.GetAddress(), d.GetMspId(), d.GetMessage())
+	if len(parts) == 0 {
+		return err
 	}
 	return fmt.Errorf("%w [%s]", err, strings.Join(parts, "; "))
 }

@@ -25,8 +25,10 @@ func approved(t *testing.T, ctx context.Context, edit func(*policies.Policy)) (l
 	q, err := connect(t, statOffice).RequestQuery(ctx, countQuery(ds, "2026-Q3", unique("idem")))
 	require.NoError(t, err)
 	require.Equal(t, ledger.StatusPending, q.Status)
+	settle(t, ctx)
 	_, err = connect(t, hospitalA).ApproveQuery(ctx, q.ID, "fits the policy")
 	require.NoError(t, err)
+	settle(t, ctx)
 	q, err = connect(t, hospitalB).ApproveQuery(ctx, q.ID, "fits the policy")
 	require.NoError(t, err)
 	require.Equal(t, ledger.StatusApproved, q.Status)
@@ -41,6 +43,7 @@ func TestHappyPathFromDatasetToRelease(t *testing.T) {
 	ds, q := approved(t, ctx, nil)
 	require.Len(t, q.SubmissionIDs, 2, "both live submissions are frozen into the query")
 	require.Len(t, q.InputDigests, 4)
+	settle(t, ctx)
 	budget, err := reg.GetBudget(ctx, ds.ID)
 	require.NoError(t, err)
 	require.Equal(t, q.EpsilonMicro, budget.SpentMicroEpsilon, "approval debits the query's epsilon")
@@ -52,12 +55,15 @@ func TestHappyPathFromDatasetToRelease(t *testing.T) {
 	_, err = stat.PostResult(ctx, ledger.ResultInput{QueryID: q.ID, InputDigests: q.InputDigests,
 		OutputDigest: out, OutputURI: "file:///blobs/" + out, OutputSize: 524_288})
 	require.NoError(t, err)
+	settle(t, ctx)
 
 	for _, holder := range []*ledgerapi.API{stat, hospA} {
 		d := randomDigest()
 		_, err := holder.PostDecryptionShare(ctx, ledger.ShareInput{QueryID: q.ID, Digest: d, URI: "file:///blobs/" + d, Size: 524_288})
 		require.NoError(t, err)
+		settle(t, ctx)
 	}
+	settle(t, ctx)
 	got, err := reg.GetQuery(ctx, q.ID)
 	require.NoError(t, err)
 	require.Equal(t, ledger.StatusReady, got.Status, "t = 2 shares make the query ready for release")
@@ -66,6 +72,7 @@ func TestHappyPathFromDatasetToRelease(t *testing.T) {
 	rel, err := stat.RecordRelease(ctx, ledger.ReleaseInput{QueryID: q.ID, Format: "json", TableDigest: ledger.Digest([]byte(table)), Table: table, Suppressed: []int{}})
 	require.NoError(t, err)
 	require.Equal(t, q.ID, rel.QueryID)
+	settle(t, ctx)
 	got, err = reg.GetQuery(ctx, q.ID)
 	require.NoError(t, err)
 	require.Equal(t, ledger.StatusReleased, got.Status)
@@ -88,11 +95,14 @@ func TestResentQueryRequestSpendsOnce(t *testing.T) {
 	require.NoError(t, err, "a resent request is answered, not refused")
 	require.Equal(t, first.ID, again.ID)
 	require.Equal(t, first.TxID, again.TxID, "the resent request created nothing")
+	settle(t, ctx)
 
 	for _, org := range []string{hospitalA, hospitalB} {
 		_, err := connect(t, org).ApproveQuery(ctx, first.ID, "ok")
 		require.NoError(t, err)
+		settle(t, ctx)
 	}
+	settle(t, ctx)
 	afterApproval, err := reg.GetBudget(ctx, ds.ID)
 	require.NoError(t, err)
 	require.Equal(t, first.EpsilonMicro, afterApproval.SpentMicroEpsilon)
@@ -119,6 +129,7 @@ func TestSecondDecryptionShareFromAnOrganisationIsRefused(t *testing.T) {
 	out := randomDigest()
 	_, err = stat.PostResult(ctx, ledger.ResultInput{QueryID: q.ID, InputDigests: q.InputDigests, OutputDigest: out, OutputURI: "file:///blobs/" + out, OutputSize: 1})
 	require.NoError(t, err)
+	settle(t, ctx)
 
 	d := randomDigest()
 	_, err = hospA.PostDecryptionShare(ctx, ledger.ShareInput{QueryID: q.ID, Digest: d, URI: "file:///blobs/" + d, Size: 1})
@@ -129,6 +140,7 @@ func TestSecondDecryptionShareFromAnOrganisationIsRefused(t *testing.T) {
 	_, err = hospA.PostDecryptionShare(ctx, ledger.ShareInput{QueryID: q.ID, Digest: d, URI: "file:///blobs/" + d, Size: 1})
 	requireCode(t, err, ledger.CodeConflict, "the same share again")
 
+	settle(t, ctx)
 	shares, err := connect(t, regulator).ListDecryptionShares(ctx, q.ID)
 	require.NoError(t, err)
 	require.Len(t, shares, 1)
@@ -147,16 +159,19 @@ func TestConcurrentApprovalsNeverOverspendTheBudget(t *testing.T) {
 	stat, hospA := connect(t, statOffice), connect(t, hospitalA)
 
 	ids := make([]string, queries)
+	prefix := unique("race")
 	parallel(t, queries, 16, func(i int) error {
-		q, err := stat.RequestQuery(ctx, countQuery(ds, "2026-Q3", fmt.Sprintf("race-%d", i)))
+		q, err := stat.RequestQuery(ctx, countQuery(ds, "2026-Q3", fmt.Sprintf("%s-%d", prefix, i)))
 		ids[i] = q.ID
 		return err
 	})
+	settle(t, ctx)
 	// HospitalA's approvals do not meet the rule yet, so they touch no budget.
 	parallel(t, queries, 16, func(i int) error {
 		_, err := hospA.ApproveQuery(ctx, ids[i], "ok")
 		return err
 	})
+	settle(t, ctx)
 
 	// HospitalB's 50 approvals each complete a query and race for the budget key; MVCC
 	// conflicts are retried by the client until the budget decides.
@@ -181,6 +196,7 @@ func TestConcurrentApprovalsNeverOverspendTheBudget(t *testing.T) {
 	require.Equal(t, fits, outcome["APPROVED"])
 	require.Equal(t, queries-fits, outcome[ledger.CodeBudgetExceeded])
 
+	settle(t, ctx)
 	reg := connect(t, regulator)
 	budget, err := reg.GetBudget(ctx, ds.ID)
 	require.NoError(t, err)

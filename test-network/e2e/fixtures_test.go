@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -126,6 +127,7 @@ func submitBoth(t testing.TB, ctx context.Context, ds ledger.Dataset, period str
 		_, err := connect(t, org).SubmitData(ctx, submission(ds.ID, period))
 		require.NoError(t, err, "submission of %s", org)
 	}
+	settle(t, ctx)
 }
 
 // countQuery asks for admissions by region.
@@ -141,4 +143,22 @@ func requireCode(t testing.TB, err error, want ledger.Code, msgAndArgs ...any) {
 	t.Helper()
 	require.Error(t, err, msgAndArgs...)
 	require.Equal(t, want, ledger.CodeOf(err), "%s: %v", fmt.Sprint(msgAndArgs...), err)
+}
+
+// settle waits until every organisation's peer has committed the same blocks, so that a
+// read through one organisation's peer sees what another organisation just committed
+// through its own (a submit returns once its gateway peer has committed).
+func settle(t testing.TB, ctx context.Context) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var first uint64
+		for i, org := range allOrgs {
+			h, err := env.Net.BlockHeight(ctx, org)
+			if err != nil || (i > 0 && h != first) {
+				return false
+			}
+			first = h
+		}
+		return true
+	}, 20*time.Second, 100*time.Millisecond, "the peers do not reach the same block height")
 }
