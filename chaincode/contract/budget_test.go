@@ -1,0 +1,173 @@
+package contract
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/statledger/statledger/chaincode/ledger"
+	"github.com/statledger/statledger/policies"
+)
+
+// budgetOf sets a dataset's total budget to total epsilon, in micro-epsilon.
+func budgetOf(total policies.Epsilon) func(*policies.Policy) {
+	return func(p *policies.Policy) { p.EpsilonTotal = total }
+}
+
+func TestBudgetIsDebitedOnApprovalAndExhaustionIsRefused(t *testing.T) {
+	f, c := setup(t, budgetOf(policies.MicroPerEpsilon)) // 1.0: two queries of 0.5
+	q1 := approve(f, c, "q1")
+	require.Equal(t, ledger.StatusApproved, q1.Status)
+	q2 := must[ledger.Query](f, c.stat, "RequestQuery", jsonString(t, queryInput("q2")))
+	q3 := must[ledger.Query](f, c.stat, "RequestQuery", jsonString(t, queryInput("q3")))
+	must[ledger.Query](f, c.hospA, "ApproveQuery", q2.ID, "")
+	must[ledger.Query](f, c.hospA, "ApproveQuery", q3.ID, "")
+	require.Equal(t, ledger.StatusApproved, must[ledger.Query](f, c.hospB, "ApproveQuery", q2.ID, "").Status)
+
+	_, err := f.submit(c.hospB, "ApproveQuery", q3.ID, "")
+	requireCode(t, ledger.CodeBudgetExceeded, err)
+	require.Contains(t, err.Error(), "dataset admissions has 0 epsilon left; the query needs 0.5")
+	q3 = read[ledger.Query](f, c.reg, "GetQuery", q3.ID)
+	require.Equal(t, ledger.StatusPending, q3.Status, "a refused approval changes nothing")
+	require.Len(t, q3.Approvals, 1)
+	_, err = f.submit(c.stat, "RequestQuery", jsonString(t, queryInput("q4")))
+	requireCode(t, ledger.CodeBudgetExceeded, err)
+
+	b := read[ledger.Budget](f, c.reg, "GetBudget", datasetA)
+	require.Equal(t, b.TotalMicroEpsilon, b.SpentMicroEpsilon)
+
+	// Cancelling an approved query before decryption refunds its epsilon and closes its
+	// job; the refund lets the waiting query through.
+	cancelled := must[ledger.Query](f, c.stat, "CancelQuery", q1.ID, "wrong table")
+	require.Equal(t, ledger.StatusCancelled, cancelled.Status)
+	require.Equal(t, ledger.StatusDone, read[ledger.Job](f, c.reg, "GetJob", q1.ID).Status)
+	require.Equal(t, int64(500_000), read[ledger.Budget](f, c.reg, "GetBudget", datasetA).SpentMicroEpsilon)
+	require.Equal(t, ledger.StatusApproved, must[ledger.Query](f, c.hospB, "ApproveQuery", q3.ID, "").Status)
+	_, err = f.submit(c.stat2, "ClaimJob", q1.ID, "60")
+	requireCode(t, ledger.CodeBadState, err)
+	_, err = f.submit(c.stat, "CancelQuery", q1.ID, "again")
+	requireCode(t, ledger.CodeBadState, err)
+	_, err = f.submit(c.hospA, "CancelQuery", q3.ID, "not mine")
+	requireCode(t, ledger.CodeForbidden, err)
+}
+
+func TestNoRefundOnceDecryptionMayHaveStarted(t *testing.T) {
+	f, c := setup(t, nil)
+	q := approve(f, c, "q")
+	must[ledger.Job](f, c.stat, "ClaimJob", q.ID, "60")
+	must[ledger.Result](f, c.stat, "PostResult", jsonString(t, ledger.ResultInput{QueryID: q.ID, InputDigests: q.InputDigests, OutputDigest: digest("out"), OutputURI: "file:///out", OutputSize: 1}))
+	_, err := f.submit(c.stat, "CancelQuery", q.ID, "too late")
+	requireCode(t, ledger.CodeBadState, err)
+	require.Equal(t, int64(500_000), read[ledger.Budget](f, c.reg, "GetBudget", datasetA).SpentMicroEpsilon)
+}
+
+// TestConcurrentApprovalsNeverOverspend endorses 50 completing approvals against the same
+// state, as 50 clients racing would, and commits them the way the peers validate them:
+// every approval that completes its rule reads and writes the dataset's one budget key,
+// so all but one of each round fail MVCC validation and are retried against the new
+// state. Exactly the 10 that fit are approved.
+func TestConcurrentApprovalsNeverOverspend(t *testing.T) {
+	f, c := setup(t, budgetOf(5*policies.MicroPerEpsilon)) // 10 queries of 0.5
+	var pending []string
+	for i := range 50 {
+		q := must[ledger.Query](f, c.stat, "RequestQuery", jsonString(t, queryInput(fmt.Sprintf("race-%02d", i))))
+		must[ledger.Query](f, c.hospA, "ApproveQuery", q.ID, "")
+		pending = append(pending, q.ID)
+	}
+	approved, exceeded, conflicts := 0, 0, 0
+	for round := 0; len(pending) > 0; round++ {
+		require.Less(t, round, 100, "the race does not settle")
+		type endorsed struct {
+			id string
+			s  *fakeStub
+		}
+		var batch []endorsed
+		var retry []string
+		for _, id := range pending {
+			s, resp := f.simulate(c.hospB, false, "ApproveQuery", id, "race")
+			if _, err := result(resp); err != nil {
+				requireCode(t, ledger.CodeBudgetExceeded, err)
+				exceeded++
+				continue
+			}
+			batch = append(batch, endorsed{id, s})
+		}
+		for _, e := range batch {
+			err := f.commit(e.s, "ApproveQuery")
+			if errors.Is(err, errMVCC) {
+				conflicts++
+				retry = append(retry, e.id)
+				continue
+			}
+			require.NoError(t, err)
+			approved++
+		}
+		b := read[ledger.Budget](f, c.reg, "GetBudget", datasetA)
+		require.GreaterOrEqual(t, b.Remaining(), int64(0))
+		pending = retry
+	}
+	require.Equal(t, 10, approved)
+	require.Equal(t, 40, exceeded)
+	require.Positive(t, conflicts)
+	b := read[ledger.Budget](f, c.reg, "GetBudget", datasetA)
+	require.Equal(t, int64(5_000_000), b.SpentMicroEpsilon)
+	page := read[ledger.Page[ledger.Query]](f, c.reg, "ListQueries", datasetA, "")
+	require.Len(t, page.Items, 50)
+	require.Empty(t, page.Bookmark)
+}
+
+func TestAResentRequestNeverCreatesASecondQueryOrSpendsTwice(t *testing.T) {
+	f, c := setup(t, nil)
+	req := jsonString(t, queryInput("resend-me"))
+	first := must[ledger.Query](f, c.stat, "RequestQuery", req)
+
+	s, resp := f.simulate(c.stat, false, "RequestQuery", req)
+	again, err := result(resp)
+	require.NoError(t, err)
+	require.Equal(t, jsonString(t, first), again)
+	require.Empty(t, s.writes, "a resent request writes nothing")
+	require.Empty(t, s.events)
+
+	must[ledger.Query](f, c.hospA, "ApproveQuery", first.ID, "")
+	must[ledger.Query](f, c.hospB, "ApproveQuery", first.ID, "")
+	spent := read[ledger.Budget](f, c.reg, "GetBudget", datasetA).SpentMicroEpsilon
+	after := must[ledger.Query](f, c.stat, "RequestQuery", req)
+	require.Equal(t, first.ID, after.ID)
+	require.Equal(t, ledger.StatusApproved, after.Status)
+	require.Equal(t, spent, read[ledger.Budget](f, c.reg, "GetBudget", datasetA).SpentMicroEpsilon)
+	require.Len(t, read[ledger.Page[ledger.Query]](f, c.reg, "ListQueries", datasetA, "").Items, 1)
+
+	changed := queryInput("resend-me")
+	changed.Spec.GroupBy = []string{"sex"}
+	_, err = f.submit(c.stat, "RequestQuery", jsonString(t, changed))
+	requireCode(t, ledger.CodeConflict, err)
+}
+
+func TestListsPageThroughMoreThanOnePage(t *testing.T) {
+	f, c := setup(t, func(p *policies.Policy) { p.MinSubmissions = 1 })
+	n := ledger.ListPageSize + 5
+	for i := range n {
+		must[ledger.Submission](f, c.hospA, "SubmitData", jsonString(t, submissionInput(fmt.Sprintf("p%03d", i), fmt.Sprintf("blob-%d", i))))
+	}
+	var all []ledger.Submission
+	bookmark := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 3)
+		page := read[ledger.Page[ledger.Submission]](f, c.reg, "ListLiveSubmissions", datasetA, "", bookmark)
+		all = append(all, page.Items...)
+		if page.Bookmark == "" {
+			break
+		}
+		bookmark = page.Bookmark
+	}
+	require.Equal(t, n+2, len(all)) // and the two of setup
+	seen := map[string]bool{}
+	for _, s := range all {
+		require.False(t, seen[s.ID])
+		seen[s.ID] = true
+	}
+	_, err := f.evaluate(c.reg, "ListSubmissions", datasetA, "", bookmark)
+	requireCode(t, ledger.CodeInvalid, err) // a live-list bookmark is not a submission-list one
+}
