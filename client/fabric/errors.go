@@ -127,7 +127,8 @@ func peerDetails(err error) []*gateway.ErrorDetail {
 // withDetails adds the peers' own answers to err's message, which otherwise may end in
 // "see attached details", unless the message shows them already.
 func withDetails(err error) error {
-	msg := err.Error()
+	msg := fmt.Sprintf("%v", err) // the gateway's errors print their details with %v
+
 	var parts []string
 	for _, d := range peerDetails(err) {
 		if !strings.Contains(msg, d.GetMessage()) {

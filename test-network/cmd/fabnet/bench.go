@@ -218,7 +218,13 @@ func (b *bench) queryLoad() load {
 			if err != nil {
 				return err
 			}
+			if err := seen(ctx, b.hospA, q.ID, 0); err != nil {
+				return err
+			}
 			if _, err := b.hospA.ApproveQuery(ctx, q.ID, "bench"); err != nil {
+				return err
+			}
+			if err := seen(ctx, b.hospB, q.ID, 1); err != nil {
 				return err
 			}
 			q, err = b.hospB.ApproveQuery(ctx, q.ID, "bench")
@@ -228,6 +234,27 @@ func (b *bench) queryLoad() load {
 			return err
 		}, nil
 	}}
+}
+
+// seen waits until an approver's own peer shows the query with the given number of
+// approvals, as an approver that reacts to the query's events from its peer would: a
+// submit returns once the submitter's peer has committed, and other peers follow within
+// moments.
+func seen(ctx context.Context, approver *ledgerapi.API, queryID string, approvals int) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		q, err := approver.GetQuery(ctx, queryID)
+		if err == nil && len(q.Approvals) >= approvals {
+			return nil
+		}
+		if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("query %s with %d approvals never reached the approver's peer", queryID, approvals)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // dataset registers a healthcare dataset whose budget outlasts any benchmark.
