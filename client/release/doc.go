@@ -4,8 +4,9 @@
 // post-processing, writes the table as aligned text, JSON, CSV or SDMX-CSV 2.0, and
 // computes the digest the ledger records.
 //
-// The package is plain Go: no Fabric, no Lattigo, no clock, no randomness, no floating
-// point. The same input always gives the same table, byte for byte, so anyone holding the
+// The package is plain Go: no Fabric, no Lattigo (it imports only the standard library,
+// policies, the ledger's domain types and crypto/cube's plain output description), no
+// clock, no randomness, no floating point. The same input always gives the same table, byte for byte, so anyone holding the
 // decrypted cells can reproduce a release and its digest.
 //
 // # Input
@@ -20,7 +21,8 @@
 //	variance   Count, Sum, SumSq
 //	histogram  Count (the bin's count)
 //
-// Components a statistic does not use must be zero. A sum needs the cell's noisy count too:
+// Components a statistic does not use must be zero. CellsFromOutput builds the cells from
+// the query plan's output description (crypto/cube) and the decrypted slots. A sum needs the cell's noisy count too:
 // without it the minimum cell count cannot be enforced, and a zero count suppresses the
 // cell whenever the policy's MinCellCount is positive (the control fails closed).
 //

@@ -33,7 +33,7 @@ func goldenCases() map[string]release.Input {
 
 	mean := input(policies.Query{Statistic: policies.StatMean, Measure: "lengthOfStay", GroupBy: []string{"region"},
 		Filters: []policies.Filter{{Dimension: "sex", Codes: []string{"F"}}, {Dimension: "region", Codes: []string{"R3", "R1"}}}, Epsilon: 250_000},
-		release.Cell{Codes: []string{"R3"}, Count: 8, Sum: 1},    // 0.125 rounds to 0.13
+		release.Cell{Codes: []string{"R3"}, Count: 8, Sum: 1},     // 0.125 rounds to 0.13
 		release.Cell{Codes: []string{"R1"}, Count: 40, Sum: 2500}, // 62.5 clamped to 60
 	)
 	mean.Dataflow = release.Dataflow{Agency: "NSI.HEALTH", ID: "DF_ADMISSIONS", Version: "2.1.0"}
