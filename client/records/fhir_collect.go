@@ -3,6 +3,7 @@ package records
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -71,7 +72,8 @@ type condition struct {
 
 type claim struct {
 	at        int
-	encounter int32 // reference id of the Encounter
+	encounter int32   // reference id of the Encounter
+	aliases   []int32 // other reference ids in Claim.item.encounter, which must name it too
 	total     int64
 }
 
@@ -502,23 +504,25 @@ func (c *collector) addClaim(at int, r *rawResource) error {
 			return c.errAt(at, "Claim.item", err)
 		}
 	}
-	enc := ""
+	cl := claim{at: at, encounter: -1, total: total}
 	for _, it := range items {
 		for _, ref := range it.Encounter {
-			key, ok := refKey(ref.Reference)
-			if !ok {
-				return c.errAt(at, "Claim.item.encounter.reference", errNotReference)
+			id, err := c.refID(at, ref.Reference, "Claim.item.encounter")
+			if err != nil {
+				return err
 			}
-			if enc != "" && key != enc {
-				return c.errAt(at, "Claim.item.encounter", fmt.Errorf("%w: the Claim refers to more than one Encounter", ErrSyntax))
+			switch {
+			case cl.encounter < 0:
+				cl.encounter = id
+			case id != cl.encounter && !slices.Contains(cl.aliases, id):
+				cl.aliases = append(cl.aliases, id)
 			}
-			enc = key
 		}
 	}
-	if enc == "" {
+	if cl.encounter < 0 {
 		return c.errAt(at, "Claim.item.encounter", ErrMissingField)
 	}
-	c.claims = append(c.claims, claim{at: at, encounter: c.ref(enc), total: total})
+	c.claims = append(c.claims, cl)
 	return nil
 }
 
@@ -539,6 +543,11 @@ func (c *collector) emit(fn Handler) (int, error) {
 		ei, ok := c.resolve(cl.encounter, kindEncounter)
 		if !ok {
 			return 0, c.errAt(cl.at, "Claim.item.encounter", ErrUnresolved)
+		}
+		for _, id := range cl.aliases {
+			if other, ok := c.resolve(id, kindEncounter); !ok || other != ei {
+				return 0, c.errAt(cl.at, "Claim.item.encounter", fmt.Errorf("%w: the Claim refers to more than one Encounter", ErrSyntax))
+			}
 		}
 		e := &c.encounters[ei]
 		if (cl.total > 0 && e.cost > maxSum-cl.total) || (cl.total < 0 && e.cost < -maxSum-cl.total) {

@@ -171,13 +171,14 @@ func (b *bundleReader) read(c *collector) error {
 		return b.fail("Bundle.resourceType", ErrMissingField)
 	}
 	b.arm()
-	if _, err := b.dec.Token(); err != io.EOF {
-		if err == nil {
-			err = fmt.Errorf("%w: data after the Bundle", ErrSyntax)
-		}
+	switch _, err := b.dec.Token(); {
+	case err == io.EOF:
+		return nil
+	case err == nil:
+		return b.fail("", fmt.Errorf("%w: data after the Bundle", ErrSyntax))
+	default:
 		return b.wrap(err, "")
 	}
-	return nil
 }
 
 // arm bounds the next JSON value the decoder reads to maxValue bytes.
@@ -257,20 +258,26 @@ var (
 // boundedReader limits the bytes read from r to total, and to stop, the offset that the
 // JSON value being decoded may not pass. json.Decoder reads more only while the value it is
 // decoding is incomplete, so a read at stop means the value is too long.
+// Its limit errors are sticky: json.Decoder.More swallows errors and reads again.
 type boundedReader struct {
 	r     io.Reader
 	n     int64 // bytes read so far
 	total int64
 	stop  int64
+	err   error // errInputLimit once reached
 }
 
 func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
 	if b.n >= b.total {
 		// An input of exactly total bytes is fine: look for its end.
 		var one [1]byte
 		k, err := b.r.Read(one[:])
 		if k > 0 {
-			return 0, errInputLimit
+			b.err = errInputLimit
+			return 0, b.err
 		}
 		return 0, err
 	}
