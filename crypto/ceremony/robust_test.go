@@ -3,9 +3,9 @@ package ceremony
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"

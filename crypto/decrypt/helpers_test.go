@@ -3,8 +3,8 @@ package decrypt
 import (
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 
