@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/stretchr/testify/require"
 
 	"github.com/statledger/statledger/chaincode/ledger"
@@ -270,4 +271,12 @@ func TestHappyPathFromConsortiumToRelease(t *testing.T) {
 	caller := read[ledger.Caller](f, c.reg, "GetCaller")
 	require.Equal(t, regMSP, caller.MSPID)
 	require.Equal(t, []ledger.Role{ledger.RoleAuditor}, caller.Roles)
+}
+
+func TestLedgerKeysAreFabricCompositeKeys(t *testing.T) {
+	for _, attrs := range [][]string{nil, {"q-1"}, {"ds", "2025", hospAMSP}, {digest("x")}} {
+		want, err := shim.CreateCompositeKey(ledger.ObjLive, attrs)
+		require.NoError(t, err)
+		require.Equal(t, want, ledger.CompositeKey(ledger.ObjLive, attrs...))
+	}
 }

@@ -50,8 +50,7 @@ func (c *statsContract) RenewLease(ctx *txContext, queryID, leaseSeconds string)
 
 // commitJob stores a job and emits its event.
 func commitJob(ctx *txContext, q ledger.Query, job ledger.Job) (string, error) {
-	ev := ctx.event(ledger.RecordJob, job.QueryID, job.Status)
-	ev.DatasetID, ev.QueryID, ev.QueryStatus = q.DatasetID, q.ID, q.Status
+	ev := queryEvent(ctx, ledger.RecordJob, job.QueryID, job.Status, q)
 	return commit(ctx, ev, job, write{ledger.JobKey(job.QueryID), job})
 }
 
@@ -105,9 +104,7 @@ func (c *statsContract) PostResult(ctx *txContext, result string) (string, error
 	if err != nil {
 		return "", err
 	}
-	ev := ctx.event(ledger.RecordResult, r.WorkerMSPID, r.Status)
-	ev.DatasetID, ev.QueryID, ev.QueryStatus = q.DatasetID, q.ID, q.Status
-	ev.Digests = []string{r.OutputDigest}
+	ev := queryEvent(ctx, ledger.RecordResult, r.WorkerMSPID, r.Status, q, r.OutputDigest)
 	return commit(ctx, ev, r,
 		write{ledger.ResultKey(q.ID, r.WorkerMSPID), r},
 		write{ledger.JobKey(q.ID), job},
@@ -141,9 +138,7 @@ func (c *statsContract) PostDecryptionShare(ctx *txContext, share string) (strin
 	if err != nil {
 		return "", err
 	}
-	ev := ctx.event(ledger.RecordShare, s.KeyHolder, s.Status)
-	ev.DatasetID, ev.QueryID, ev.QueryStatus = q.DatasetID, q.ID, q.Status
-	ev.Digests = []string{s.Digest}
+	ev := queryEvent(ctx, ledger.RecordShare, s.KeyHolder, s.Status, q, s.Digest)
 	return commit(ctx, ev, s, write{ledger.ShareKey(q.ID, s.KeyHolder), s}, write{ledger.QueryKey(q.ID), q})
 }
 
@@ -166,9 +161,7 @@ func (c *statsContract) RecordRelease(ctx *txContext, release string) (string, e
 	if err != nil {
 		return "", err
 	}
-	ev := ctx.event(ledger.RecordRelease, q.ID, r.Status)
-	ev.DatasetID, ev.QueryID, ev.QueryStatus = q.DatasetID, q.ID, q.Status
-	ev.Digests = []string{r.TableDigest}
+	ev := queryEvent(ctx, ledger.RecordRelease, q.ID, r.Status, q, r.TableDigest)
 	return commit(ctx, ev, r, write{ledger.ReleaseKey(q.ID), r}, write{ledger.QueryKey(q.ID), q})
 }
 

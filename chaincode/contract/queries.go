@@ -139,9 +139,18 @@ func (c *statsContract) CancelQuery(ctx *txContext, queryID, reason string) (str
 
 // commitQuery stores q with the other records and emits the query's event.
 func commitQuery(ctx *txContext, q ledger.Query, ws ...write) (string, error) {
-	ev := ctx.event(ledger.RecordQuery, q.ID, q.Status)
-	ev.DatasetID, ev.QueryID = q.DatasetID, q.ID
+	ev := queryEvent(ctx, ledger.RecordQuery, q.ID, q.Status, q)
 	return commit(ctx, ev, q, append([]write{{ledger.QueryKey(q.ID), q}}, ws...)...)
+}
+
+// queryEvent returns the event of the current transaction on a record of query q (the
+// query itself, its job, a result, a share or its release), naming q, its dataset and its
+// status after the transaction, with the record's digests.
+func queryEvent(ctx *txContext, record, id string, status ledger.Status, q ledger.Query, digests ...string) ledger.Event {
+	ev := ctx.event(record, id, status)
+	ev.DatasetID, ev.QueryID, ev.QueryStatus = q.DatasetID, q.ID, q.Status
+	ev.Digests = digests
+	return ev
 }
 
 // readQuery reads a query; NOT_FOUND when it does not exist.
