@@ -4,6 +4,7 @@
 //	fabnet down [--purge]      stop the processes it started; --purge removes all state
 //	fabnet status              list the network's processes
 //	fabnet bench               measure ledger throughput on the running network
+//	fabnet profiles            write a statledger CLI profile per organisation
 //
 // Paths default to the repository layout: network/consortium.yaml, test-network/state,
 // .build/fabric and .build/bin.
@@ -84,7 +85,16 @@ func execute(args []string) int {
 	bench.Flags().IntVar(&bc.Clients, "clients", 32, "concurrent clients per load")
 	bench.Flags().DurationVar(&bc.Duration, "duration", 10*time.Second, "length of one measurement")
 	bench.Flags().IntVar(&bc.Rounds, "rounds", 3, "measurements per load; medians are reported")
-	root.AddCommand(up, down, status, bench)
+	var profileDir, blobDir string
+	profiles := &cobra.Command{
+		Use:   "profiles",
+		Short: "Write a statledger CLI profile per organisation of the network",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return runProfiles(cfg, profileDir, blobDir, os.Stdout) },
+	}
+	profiles.Flags().StringVar(&profileDir, "dir", ".build/profiles", "directory for the profiles and key shares")
+	profiles.Flags().StringVar(&blobDir, "blobs", ".build/blobs", "blob store directory the profiles share")
+	root.AddCommand(up, down, status, bench, profiles)
 	root.SetArgs(args)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
