@@ -223,10 +223,10 @@ func ageAt(by, bm, bd, y, m, d int) int {
 }
 
 // parseMoney reads a JSON decimal number such as 4523.5 or 12e3 and rounds it to a whole
-// number, half away from zero. It refuses values beyond ±1e15.
+// number, half away from zero. It refuses values beyond ±1e15, and NaN.
 func parseMoney(s string) (int64, bool) {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f > 1e15 || f < -1e15 {
+	if err != nil || !(f <= 1e15 && f >= -1e15) { // NaN too
 		return 0, false
 	}
 	if f < 0 {

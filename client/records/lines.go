@@ -28,6 +28,9 @@ func newLineReader(r io.Reader, what string, maxLineBytes int) *lineReader {
 func (lr *lineReader) next() ([]byte, error) {
 	for !lr.eof {
 		raw, err := lr.br.ReadSlice('\n')
+		if err == io.EOF && len(raw) == 0 {
+			break // no last, unterminated line
+		}
 		lr.line++
 		switch {
 		case err == nil:
