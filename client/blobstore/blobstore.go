@@ -24,6 +24,7 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"strings"
 
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // registers file://
@@ -67,6 +68,7 @@ var _ Store = (*Bucket)(nil)
 type Bucket struct {
 	b       *blob.Bucket
 	maxSize int64
+	base    string // the store's URL without credentials or query, for URI
 }
 
 // Option configures a Bucket.
@@ -105,7 +107,20 @@ func Open(ctx context.Context, urlstr string, opts ...Option) (*Bucket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open blob store %s: %w", redact(u), err)
 	}
-	return New(b, opts...), nil
+	bk := New(b, opts...)
+	bk.base = strings.TrimSuffix(redact(u), "/")
+	return bk, nil
+}
+
+// URI is where the blob with digest lives in this store, as recorded on the ledger next
+// to the digest: the store's URL (without credentials or query) followed by the blob's
+// key, such as file:///srv/blobs/sha256/ab/ab12.... A bucket made with New, which has no
+// URL, names blobs blob:sha256/ab/ab12....
+func (b *Bucket) URI(digest string) string {
+	if b.base == "" {
+		return "blob:" + key(digest)
+	}
+	return b.base + "/" + key(digest)
 }
 
 // New wraps an open gocloud.dev/blob bucket. The Bucket takes ownership: closing it closes b.

@@ -271,3 +271,16 @@ func TestOpenKeepsExplicitFileOptions(t *testing.T) {
 	_, err = os.Stat(blobPath(dir, d) + ".attrs")
 	require.NoError(t, err)
 }
+
+func TestURINamesTheBlobInsideTheStoreWithoutSecrets(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	url, err := FileURL(dir)
+	require.NoError(t, err)
+	b, err := Open(ctx, url+"?create_dir=true")
+	require.NoError(t, err)
+	defer b.Close()
+	d, err := b.Put(ctx, []byte("cube"))
+	require.NoError(t, err)
+	require.Equal(t, url+"/sha256/"+d[:2]+"/"+d, b.URI(d))
+}
