@@ -67,6 +67,21 @@ func (o Output) Digest() [32]byte {
 	return sha256.Sum256(b)
 }
 
+// NoiseSlots returns, for each output ciphertext, the slots that hold released cells,
+// ascending: the only slots that receive differential-privacy noise at decryption.
+func (o Output) NoiseSlots() [][]int {
+	slots := make([][]int, o.Ciphertexts)
+	for _, c := range o.Cells {
+		if c.Ciphertext >= 0 && c.Ciphertext < len(slots) {
+			slots[c.Ciphertext] = append(slots[c.Ciphertext], c.Slot)
+		}
+	}
+	for _, s := range slots {
+		slices.Sort(s)
+	}
+	return slots
+}
+
 // OutputCell is one released value: component Components[Component] of the group with
 // codes Group (one per GroupBy dimension), found in Slot of output ciphertext Ciphertext.
 type OutputCell struct {

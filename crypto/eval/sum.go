@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -33,11 +34,15 @@ const lazyAdds = 15
 
 // Sum verifies, decodes and adds submissions of layout under set, and returns the
 // encrypted sum (one ciphertext per two layout rows, at the top level). Every input's
-// size and SHA-256 digest are checked before its header and payload are read, and every
-// coefficient is checked to lie below its prime. The work is spread over workers
-// goroutines (GOMAXPROCS when workers < 1); each hashes and adds whole submissions into
-// its own accumulator with lazy modular reduction, and the accumulators are reduced and
-// added at the end. The result is exact and independent of workers and scheduling.
+// exact size and header are checked first; its payload is then hashed and added in
+// cache-sized chunks (each byte is read from memory once), every coefficient is checked
+// to lie below its prime, and the SHA-256 digest is compared at the end of the input: an
+// input that fails any check fails the whole sum, so no sum including unverified bytes
+// is ever returned, and Lattigo sees only the verified result. The work is spread over
+// workers goroutines (GOMAXPROCS when workers < 1); each hashes and adds whole
+// submissions into its own accumulator with lazy modular reduction (15 additions
+// between reductions), and the accumulators are reduced and added at the end. The
+// result is exact and independent of workers and scheduling.
 //
 // It returns an error wrapping ErrNoInput for no input, and one wrapping
 // codec.ErrFormat (and codec.ErrDigest) naming the index of the first input that is not
@@ -115,21 +120,31 @@ func newSummer(set *params.Set, layout *cube.Layout) *summer {
 type accumulator struct {
 	v       []uint64
 	pending int // additions since the last reduction
+	h       hash.Hash
+	digest  [sha256.Size]byte
 }
 
 func (s *summer) newAccumulator() *accumulator {
-	return &accumulator{v: make([]uint64, len(s.rowQ)*s.n)}
+	return &accumulator{v: make([]uint64, len(s.rowQ)*s.n), h: sha256.New()}
 }
 
-// add checks in and adds its coefficients into acc. On error acc is unusable.
+// chunk is the number of coefficients hashed then added at a time: 32 KiB, so each
+// chunk is added while it is still in the core's first-level cache.
+const chunk = 4096
+
+// add checks in and adds its coefficients into acc. The header is checked first; then
+// the payload is hashed and added chunk by chunk, reading each byte from memory once,
+// and the digest is compared at the end: a blob with a wrong digest or an out-of-range
+// coefficient fails the whole sum, so no partial sum of it is ever returned. On error
+// acc is unusable.
 func (s *summer) add(acc *accumulator, in Input) error {
 	if len(in.Data) != s.size {
 		return fmt.Errorf("%d bytes, want %d: %w", len(in.Data), s.size, codec.ErrFormat)
 	}
-	if sha256.Sum256(in.Data) != in.Digest {
-		return fmt.Errorf("%w: %w", codec.ErrFormat, codec.ErrDigest)
-	}
 	level, count := s.set.TopLevel(), s.layout.Ciphertexts()
+	h := acc.h
+	h.Reset()
+	h.Write(in.Data[:codec.HeaderSize])
 	_, r, err := codec.Open(in.Data, nil, codec.KindSubmission, s.set, func(h codec.Header) (int, error) {
 		if h.Level != level || h.Count != count || h.Ref != s.ref || h.Aux1 != 0 || h.Aux2 != 0 {
 			return 0, fmt.Errorf("not a top-level submission of this layout")
@@ -143,16 +158,35 @@ func (s *summer) add(acc *accumulator, in Input) error {
 	if err != nil {
 		return err
 	}
+	err = s.hashAndAdd(acc, payload)
+	if [32]byte(h.Sum(acc.digest[:0])) != in.Digest {
+		return fmt.Errorf("%w: %w", codec.ErrFormat, codec.ErrDigest)
+	}
+	if err != nil {
+		return err
+	}
+	acc.pending++
+	return nil
+}
+
+// hashAndAdd hashes payload into acc.h and adds it into acc, chunk by chunk.
+func (s *summer) hashAndAdd(acc *accumulator, payload []byte) error {
 	if acc.pending == lazyAdds {
 		s.reduce(acc)
 	}
 	n := s.n
+	inRange := true
 	for row, q := range s.rowQ {
-		if !addRow(acc.v[row*n:(row+1)*n], payload[8*row*n:8*(row+1)*n], q) {
-			return fmt.Errorf("coefficient out of range: %w", codec.ErrFormat)
+		for c := 0; c < n; c += chunk {
+			e := min(c+chunk, n)
+			src := payload[8*(row*n+c) : 8*(row*n+e)]
+			acc.h.Write(src)
+			inRange = addRow(acc.v[row*n+c:row*n+e], src, q) && inRange
 		}
 	}
-	acc.pending++
+	if !inRange {
+		return fmt.Errorf("coefficient out of range: %w", codec.ErrFormat)
+	}
 	return nil
 }
 
