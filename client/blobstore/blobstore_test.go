@@ -275,9 +275,9 @@ func TestOpenKeepsExplicitFileOptions(t *testing.T) {
 func TestURINamesTheBlobInsideTheStoreWithoutSecrets(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	url, err := FileURL(dir)
+	url, err := blobstore.FileURL(dir)
 	require.NoError(t, err)
-	b, err := Open(ctx, url+"?create_dir=true")
+	b, err := blobstore.Open(ctx, url+"?create_dir=true")
 	require.NoError(t, err)
 	defer b.Close()
 	d, err := b.Put(ctx, []byte("cube"))
