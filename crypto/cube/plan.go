@@ -204,15 +204,27 @@ func (l *Layout) Plan(q policies.Query) (*Plan, error) {
 	return p, nil
 }
 
-// planSums lists the inner summed axes.
+// planSums lists the inner summed axes. Adjacent axes summed in full are merged into
+// one sum over their combined extent (their slots are contiguous), which needs fewer
+// rotations than summing them one after the other.
 func (l *Layout) planSums(p *Plan, axes []axisQuery) {
 	for a := l.split + 1; a < len(l.sizes); a++ {
 		if axes[a].grouped {
 			continue
 		}
+		full := len(axes[a].codes) == l.sizes[a]
+		if n := len(p.Sums); full && n > 0 && p.Sums[n-1].Full && p.Sums[n-1].Stride == l.stride[a]*l.sizes[a] {
+			prev := &p.Sums[n-1]
+			prev.Stride = l.stride[a]
+			prev.Size *= l.sizes[a]
+			prev.Codes = make([]int, prev.Size)
+			for c := range prev.Codes {
+				prev.Codes[c] = c
+			}
+			continue
+		}
 		p.Sums = append(p.Sums, AxisSum{
-			Stride: l.stride[a], Size: l.sizes[a], Codes: axes[a].codes,
-			Full: len(axes[a].codes) == l.sizes[a],
+			Stride: l.stride[a], Size: l.sizes[a], Codes: axes[a].codes, Full: full,
 		})
 	}
 }
