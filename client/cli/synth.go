@@ -69,4 +69,3 @@ gives the same records. No profile is needed.`,
 	fl.StringVar(&out, "out", "", "output file (default: standard output)")
 	return cmd
 }
-
