@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/statledger/statledger/chaincode/ledger"
 )
@@ -176,4 +178,18 @@ func TestBadArgumentsAreInvalidNeverAPanic(t *testing.T) {
 		_, err := f.evaluate(c.reg, "ListDatasets", foreign)
 		requireCode(t, ledger.CodeInvalid, err)
 	})
+}
+
+func TestAnUnreadableIdentityIsForbiddenNeverAPanic(t *testing.T) {
+	f, c := setup(t, nil)
+	notPEM, err := proto.Marshal(&msp.SerializedIdentity{Mspid: statMSP, IdBytes: []byte("not a certificate")})
+	require.NoError(t, err)
+	for name, creator := range map[string][]byte{"garbage bytes": []byte("\xff\x00garbage"), "no certificate": notPEM, "nothing": nil} {
+		t.Run(name, func(t *testing.T) {
+			id := c.stat
+			id.creator = creator
+			_, err := f.evaluate(id, "GetConsortium")
+			requireCode(t, ledger.CodeForbidden, err)
+		})
+	}
 }

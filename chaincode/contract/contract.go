@@ -103,15 +103,21 @@ func gate(ctx *txContext) error {
 	if !ok {
 		return ledger.Errorf(ledger.CodeInvalid, "there is no transaction %q", clip(fn))
 	}
-	msp, err := cid.GetMSPID(stub)
+	// The contract API parsed the creator's certificate once for this call; a nil
+	// identity means it could not.
+	ci, ok := ctx.GetClientIdentity().(*cid.ClientID)
+	if !ok || ci == nil {
+		return ledger.Errorf(ledger.CodeForbidden, "the caller's identity cannot be read")
+	}
+	msp, err := ci.GetMSPID()
 	if err != nil {
 		return ledger.Errorf(ledger.CodeForbidden, "the caller's identity cannot be read")
 	}
-	id, err := cid.GetID(stub)
+	id, err := ci.GetID()
 	if err != nil {
 		return ledger.Errorf(ledger.CodeForbidden, "the caller's certificate cannot be read")
 	}
-	attr, hasAttr, err := cid.GetAttributeValue(stub, ledger.RoleAttribute)
+	attr, hasAttr, err := ci.GetAttributeValue(ledger.RoleAttribute)
 	if err != nil {
 		return ledger.Errorf(ledger.CodeForbidden, "the caller's certificate attributes cannot be read")
 	}
