@@ -330,3 +330,77 @@ func TestConcurrentWritersOfOnePathProduceOneFile(t *testing.T) {
 	}
 	require.Equal(t, 1, ok)
 }
+
+// TestOneHolderAtATimeAsTheCLIDoes runs a 2-of-3 ceremony through the per-holder
+// functions and files only: each holder's state lives in its own directory, sealed
+// with its own passphrase.
+func TestOneHolderAtATimeAsTheCLIDoes(t *testing.T) {
+	set := params.MustNamed(params.InsecureN11T58)
+	const n = 3
+	dirs := make([]string, n)
+	pass := func(i int) string { return "passphrase of holder " + string(rune('A'+i)) }
+	var recipients []*age.X25519Recipient
+	for i := range n {
+		dirs[i] = t.TempDir()
+		r, err := age.NewScryptRecipient(pass(i))
+		require.NoError(t, err)
+		r.SetWorkFactor(10)
+		rc, err := NewTransportIdentity(filepath.Join(dirs[i], "transport.age"), r)
+		require.NoError(t, err)
+		recipients = append(recipients, rc)
+	}
+	setup, err := NewSetup(set, 2, [32]byte{42}, recipients)
+	require.NoError(t, err)
+	setupJSON, err := setup.MarshalJSON()
+	require.NoError(t, err)
+
+	// Round: each holder alone; the messages and their digests are published.
+	msgs := make([][]byte, n)
+	digests := make([][32]byte, n)
+	for i := range n {
+		s, err := ParseSetup(setupJSON)
+		require.NoError(t, err)
+		msgs[i], err = Contribute(s, i+1)
+		require.NoError(t, err)
+		digests[i] = codec.Digest(msgs[i])
+	}
+	// Finalize: each holder alone, from the published messages checked against the
+	// published digests.
+	for i := range n {
+		parsed := make([]*Message, n)
+		for j := range n {
+			parsed[j], err = ParseMessage(setup, msgs[j], &digests[j])
+			require.NoError(t, err)
+		}
+		id, err := age.NewScryptIdentity(pass(i))
+		require.NoError(t, err)
+		tid, err := LoadTransportIdentity(filepath.Join(dirs[i], "transport.age"), id)
+		require.NoError(t, err)
+		k, err := Finalize(setup, i+1, parsed, tid)
+		require.NoError(t, err)
+		r, err := age.NewScryptRecipient(pass(i))
+		require.NoError(t, err)
+		r.SetWorkFactor(10)
+		require.NoError(t, k.Save(filepath.Join(dirs[i], "threshold.age"), r))
+		require.NoError(t, os.Remove(filepath.Join(dirs[i], "transport.age")))
+	}
+	// Anyone: the public outputs; any two holders' keys reconstruct their secret.
+	parsed := make([]*Message, n)
+	for j := range n {
+		parsed[j], err = ParseMessage(setup, msgs[j], &digests[j])
+		require.NoError(t, err)
+	}
+	keys, err := Aggregate(setup, parsed)
+	require.NoError(t, err)
+	c := &Ceremony{Setup: setup, Keys: keys, ThresholdKeys: make([]*ThresholdKey, n)}
+	for i := range n {
+		id, err := age.NewScryptIdentity(pass(i))
+		require.NoError(t, err)
+		c.ThresholdKeys[i], err = LoadThresholdKey(set, filepath.Join(dirs[i], "threshold.age"), id)
+		require.NoError(t, err)
+	}
+	for _, active := range [][]int{{1, 2}, {1, 3}, {2, 3}} {
+		s := collectiveSecret(t, c, active)
+		require.Less(t, rlwe.NoisePublicKey(keys.PublicKey, s, set.RLWE()), 5.0)
+	}
+}

@@ -114,3 +114,33 @@ func WriteNew(path string, data []byte) error {
 	}
 	return nil
 }
+
+// NewTransportIdentity generates a holder's age X25519 transport identity, seals it at
+// path with r (SaveSecret: mode 0600, never overwriting) and returns the recipient to
+// publish in the Setup. Errors are SaveSecret's.
+func NewTransportIdentity(path string, r age.Recipient) (*age.X25519Recipient, error) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, fmt.Errorf("transport identity: %w", err)
+	}
+	if err := SaveSecret(path, []byte(id.String()), r); err != nil {
+		return nil, err
+	}
+	return id.Recipient(), nil
+}
+
+// LoadTransportIdentity reads an identity written by NewTransportIdentity and decrypts
+// it with ids. Errors are LoadSecret's, or a parse error for a file that does not hold
+// an X25519 identity.
+func LoadTransportIdentity(path string, ids ...age.Identity) (*age.X25519Identity, error) {
+	b, err := LoadSecret(path, ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	id, err := age.ParseX25519Identity(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("load transport identity %s: not an X25519 identity", filepath.Base(path))
+	}
+	return id, nil
+}

@@ -154,3 +154,24 @@ func (a *AnalystKey) Decrypt(switched []*rlwe.Ciphertext) ([][]int64, error) {
 	}
 	return out, nil
 }
+
+// Open checks that shares were made for this analyst key, combines them (Combine) and
+// decrypts the result (Decrypt): the analyst's one call. Errors wrap ErrMismatch for a
+// share made for another analyst key, and those of Combine and Decrypt. Safe for
+// concurrent use.
+func (a *AnalystKey) Open(resultDigest [32]byte, result []*rlwe.Ciphertext, shares []*Share) ([][]int64, error) {
+	own, err := AnalystDigest(a.set, a.pk)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range shares {
+		if s != nil && s.Analyst != own {
+			return nil, fmt.Errorf("%w: share of holder %d is for another analyst key", ErrMismatch, s.Holder)
+		}
+	}
+	switched, err := Combine(a.set, resultDigest, result, shares)
+	if err != nil {
+		return nil, err
+	}
+	return a.Decrypt(switched)
+}

@@ -4,10 +4,13 @@ import (
 	"crypto/sha256"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
+	"filippo.io/age"
 	"github.com/stretchr/testify/require"
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/multiparty"
@@ -44,11 +47,12 @@ func TestAnyThresholdOfHoldersDecryptsExactly(t *testing.T) {
 		_, shares := f.shares(t, req, seeded)
 		// Any order of the shares.
 		slices.Reverse(shares)
-		switched, err := Combine(f.set, digest, result, shares)
-		require.NoError(t, err)
-		got, err := f.analyst.Decrypt(switched)
+		got, err := f.analyst.Open(digest, result, shares)
 		require.NoError(t, err)
 		require.Equal(t, values, got, "active set %v", active)
+		// Another analyst cannot open them.
+		_, err = NewAnalystKey(f.set).Open(digest, result, shares)
+		require.ErrorIs(t, err, ErrMismatch)
 	}
 }
 
@@ -291,4 +295,37 @@ func TestRequestsAreValidatedBeforeLattigoSeesThem(t *testing.T) {
 			require.Zero(t, j.Len(), "nothing recorded for a refused request")
 		})
 	}
+}
+
+func TestAnalystKeyIsSealedAtRestAndStillDecryptsAfterReloading(t *testing.T) {
+	f := testFixture(t, params.InsecureN11T58, 5, 3)
+	a := NewAnalystKey(f.set)
+	path := filepath.Join(t.TempDir(), "analyst.age")
+	id, err := age.GenerateX25519Identity()
+	require.NoError(t, err)
+	require.NoError(t, a.Save(path, id.Recipient()))
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, ceremony.SecretFileMode, st.Mode().Perm())
+	b, err := LoadAnalystKey(f.set, path, id)
+	require.NoError(t, err)
+
+	pub, err := a.PublicBytes()
+	require.NoError(t, err)
+	d := sha256.Sum256(pub)
+	pk, err := ParseAnalystPublic(f.set, pub, &d)
+	require.NoError(t, err)
+	require.True(t, pk.Equal(a.PublicKey()))
+	ad, err := AnalystDigest(f.set, pk)
+	require.NoError(t, err)
+	require.Equal(t, d, ad)
+
+	rng := rand.New(rand.NewPCG(15, 16))
+	values := randomValues(rng, f.set, 1, 1<<30)
+	result, digest := f.result(t, values)
+	req := Request{ResultDigest: digest, Result: result, Analyst: pk, Active: []int{2, 3, 5}}
+	_, shares := f.shares(t, req, seeded)
+	got, err := b.Open(digest, result, shares)
+	require.NoError(t, err)
+	require.Equal(t, values, got)
 }

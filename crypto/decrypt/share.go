@@ -135,13 +135,19 @@ func checkCiphertext(set *params.Set, ct *rlwe.Ciphertext, level int) error {
 	return nil
 }
 
-// MaskDigest returns the SHA-256 of the second components (the masks) of cts. A
-// decryption share depends on the ciphertext only through its mask, so the journal of
-// shares is keyed by it. Safe for concurrent use.
+// MaskDigest returns the SHA-256 of the second components (the masks) of cts, ciphertext
+// after ciphertext (a nil or degree-0 ciphertext counts as an empty mask). A decryption
+// share depends on the ciphertext only through its mask, so the journal of shares is
+// keyed by it. Safe for concurrent use.
 func MaskDigest(cts []*rlwe.Ciphertext) [32]byte {
 	h := sha256.New()
 	var buf [8]byte
-	for _, ct := range cts {
+	for i, ct := range cts {
+		binary.LittleEndian.PutUint64(buf[:], uint64(i))
+		h.Write(buf[:])
+		if ct == nil || len(ct.Value) < 2 {
+			continue
+		}
 		for _, row := range ct.Value[1].Coeffs {
 			for _, v := range row {
 				binary.LittleEndian.PutUint64(buf[:], v)
@@ -286,9 +292,11 @@ func journalKey(setup [32]byte, holder int, mask [32]byte) [32]byte {
 	return [32]byte(h.Sum(nil))
 }
 
-// inFlight serialises NewShare calls for the same journal key within a process, so
-// that concurrent calls do not compute shares that would be discarded.
-var inFlight sync.Map // [32]byte -> *sync.Mutex
+// inFlight serialises NewShare calls for the same journal key within a process (by
+// the key's first byte), so that concurrent calls do not compute shares that would be
+// discarded. The journal's create-if-absent is what guarantees one share across
+// processes.
+var inFlight [64]sync.Mutex
 
 // NewShare returns key's decryption share for req, a codec.KindDecryptionShare blob to
 // publish and record by digest: for every result ciphertext, its public-key-switch share
@@ -324,9 +332,9 @@ func NewShare(key *ceremony.ThresholdKey, req Request, journal Journal, rng io.R
 		Noise: NoiseDigest(req.Noise, req.NoiseSlots), Mask: MaskDigest(req.Result), Setup: key.Setup()}
 	jkey := journalKey(want.Setup, want.Holder, want.Mask)
 
-	mu, _ := inFlight.LoadOrStore(jkey, new(sync.Mutex))
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	mu := &inFlight[int(jkey[0])%len(inFlight)]
+	mu.Lock()
+	defer mu.Unlock()
 
 	if b, ok, err := journal.Get(jkey); err != nil {
 		return nil, err
