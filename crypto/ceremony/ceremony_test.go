@@ -364,19 +364,25 @@ func TestOneHolderAtATimeAsTheCLIDoes(t *testing.T) {
 		require.NoError(t, err)
 		digests[i] = codec.Digest(msgs[i])
 	}
-	// Finalize: each holder alone, from the published messages checked against the
-	// published digests.
+	// Finalize: each holder alone, streaming the published messages checked against
+	// the published digests.
 	for i := range n {
-		parsed := make([]*Message, n)
-		for j := range n {
-			parsed[j], err = ParseMessage(setup, msgs[j], &digests[j])
-			require.NoError(t, err)
-		}
 		id, err := age.NewScryptIdentity(pass(i))
 		require.NoError(t, err)
 		tid, err := LoadTransportIdentity(filepath.Join(dirs[i], "transport.age"), id)
 		require.NoError(t, err)
-		k, err := Finalize(setup, i+1, parsed, tid)
+		fin, err := NewFinalizer(setup, i+1, tid)
+		require.NoError(t, err)
+		for j := n - 1; j >= 0; j-- {
+			m, err := ParseMessage(setup, msgs[j], &digests[j])
+			require.NoError(t, err)
+			require.NoError(t, fin.Add(m))
+			if j > 0 {
+				_, err := fin.Key()
+				require.ErrorIs(t, err, ErrTranscript)
+			}
+		}
+		k, err := fin.Key()
 		require.NoError(t, err)
 		r, err := age.NewScryptRecipient(pass(i))
 		require.NoError(t, err)
@@ -384,13 +390,21 @@ func TestOneHolderAtATimeAsTheCLIDoes(t *testing.T) {
 		require.NoError(t, k.Save(filepath.Join(dirs[i], "threshold.age"), r))
 		require.NoError(t, os.Remove(filepath.Join(dirs[i], "transport.age")))
 	}
-	// Anyone: the public outputs; any two holders' keys reconstruct their secret.
-	parsed := make([]*Message, n)
+	// Anyone: the public outputs, streaming; any two holders' keys reconstruct their
+	// secret.
+	agg, err := NewAggregator(setup)
+	require.NoError(t, err)
 	for j := range n {
-		parsed[j], err = ParseMessage(setup, msgs[j], &digests[j])
+		m, err := ParseMessage(setup, msgs[j], &digests[j])
 		require.NoError(t, err)
+		require.NoError(t, agg.Add(m))
+		require.ErrorIs(t, agg.Add(m), ErrTranscript)
+		if j < n-1 {
+			_, err := agg.Keys()
+			require.ErrorContains(t, err, "no message from holders")
+		}
 	}
-	keys, err := Aggregate(setup, parsed)
+	keys, err := agg.Keys()
 	require.NoError(t, err)
 	c := &Ceremony{Setup: setup, Keys: keys, ThresholdKeys: make([]*ThresholdKey, n)}
 	for i := range n {

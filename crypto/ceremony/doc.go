@@ -21,11 +21,11 @@
 // Because every holder contributes in this one round, the rotation keys are generated
 // by all n holders with their own s_i and need no threshold step.
 //
-// When all n messages are published, anyone computes the public outputs with Aggregate
-// (the collective public key for s = Σ s_i as *rlwe.PublicKey and the rotation keys as
-// *rlwe.MemEvaluationKeySet), and each holder calls Finalize to decrypt the Shamir shares
-// addressed to it and sum them into its ThresholdKey: a Shamir share of s at its point
-// (its 1-based index). Any t holders convert their threshold keys into additive shares of
+// When all n messages are published, anyone computes the public outputs with Aggregate,
+// or an Aggregator fed one message at a time (the collective public key for s = Σ s_i as
+// *rlwe.PublicKey and the rotation keys as *rlwe.MemEvaluationKeySet), and each holder
+// calls Finalize (or a Finalizer) to decrypt the Shamir shares addressed to it and sum
+// them into its ThresholdKey: a Shamir share of s at its point (its 1-based index). Any t holders convert their threshold keys into additive shares of
 // s for a fixed active set (ThresholdKey.AdditiveShare) and decrypt together
 // (crypto/decrypt); t−1 learn nothing about s.
 //

@@ -240,25 +240,46 @@ func ParseMessage(setup Setup, data []byte, digest *[32]byte) (*Message, error) 
 	return m, nil
 }
 
-// ordered checks that msgs holds exactly one message of setup from each holder and
-// returns them in holder order.
-func ordered(setup Setup, msgs []*Message) ([]*Message, error) {
-	n := len(setup.Holders)
-	if len(msgs) != n {
-		return nil, fmt.Errorf("%w: %d messages for %d holders", ErrTranscript, len(msgs), n)
+// transcript tracks which holders' messages of one ceremony were added.
+type transcript struct {
+	setup  Setup
+	set    *params.Set
+	digest [32]byte
+	seen   []bool
+}
+
+func newTranscript(setup Setup) (transcript, error) {
+	set, err := setup.Validate()
+	if err != nil {
+		return transcript{}, err
 	}
-	sd := setup.Digest()
-	out := make([]*Message, n)
-	for _, m := range msgs {
-		if m == nil || m.setup != sd || m.Holder < 1 || m.Holder > n {
-			return nil, fmt.Errorf("%w: message of another ceremony", ErrTranscript)
-		}
-		if out[m.Holder-1] != nil {
-			return nil, fmt.Errorf("%w: two messages from holder %d", ErrTranscript, m.Holder)
-		}
-		out[m.Holder-1] = m
+	return transcript{setup: setup, set: set, digest: setup.Digest(), seen: make([]bool, len(setup.Holders))}, nil
+}
+
+// check returns an error wrapping ErrTranscript unless m is a message of this ceremony
+// from a holder not seen yet.
+func (tr *transcript) check(m *Message) error {
+	if m == nil || m.setup != tr.digest || m.Holder < 1 || m.Holder > len(tr.seen) {
+		return fmt.Errorf("%w: message of another ceremony", ErrTranscript)
 	}
-	return out, nil
+	if tr.seen[m.Holder-1] {
+		return fmt.Errorf("%w: two messages from holder %d", ErrTranscript, m.Holder)
+	}
+	return nil
+}
+
+// complete returns an error wrapping ErrTranscript naming the holders not seen.
+func (tr *transcript) complete() error {
+	var missing []int
+	for i, ok := range tr.seen {
+		if !ok {
+			missing = append(missing, i+1)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: no message from holders %v", ErrTranscript, missing)
+	}
+	return nil
 }
 
 // Keys are the public outputs of a ceremony.
@@ -270,63 +291,116 @@ type Keys struct {
 	EvaluationKeys *rlwe.MemEvaluationKeySet
 }
 
-// Aggregate computes the ceremony's public outputs from the round messages of all n
-// holders (in any order): anyone holding the transcript (a worker, an auditor) gets the
-// same keys, byte for byte. Errors wrap ErrSetup or ErrTranscript. Safe for concurrent
-// use.
-func Aggregate(setup Setup, msgs []*Message) (*Keys, error) {
-	set, err := setup.Validate()
+// Aggregator sums the round messages of one ceremony, in any order and one at a time,
+// into its public outputs, so that a worker or auditor needs only one message in memory
+// at a time. Anyone holding the transcript gets the same keys, byte for byte. Not safe
+// for concurrent use.
+type Aggregator struct {
+	tr     transcript
+	ckg    multiparty.PublicKeyGenProtocol
+	gkg    multiparty.GaloisKeyGenProtocol
+	pk     multiparty.PublicKeyGenShare
+	galois []multiparty.GaloisKeyGenShare
+}
+
+// NewAggregator returns an empty aggregator for setup. Errors wrap ErrSetup.
+func NewAggregator(setup Setup) (*Aggregator, error) {
+	tr, err := newTranscript(setup)
 	if err != nil {
 		return nil, err
 	}
-	msgs, err = ordered(setup, msgs)
-	if err != nil {
+	p := tr.set.RLWE()
+	a := &Aggregator{tr: tr, ckg: multiparty.NewPublicKeyGenProtocol(p), gkg: multiparty.NewGaloisKeyGenProtocol(p)}
+	a.pk = a.ckg.AllocateShare()
+	for _, el := range tr.set.GaloisElements() {
+		s := a.gkg.AllocateShare()
+		s.GaloisElement = el
+		a.galois = append(a.galois, s)
+	}
+	return a, nil
+}
+
+// Add adds one holder's parsed round message. It returns an error wrapping
+// ErrTranscript for a message of another ceremony or a second message from a holder,
+// and adds nothing then.
+func (a *Aggregator) Add(m *Message) error {
+	if err := a.tr.check(m); err != nil {
+		return err
+	}
+	for i := range a.galois {
+		if m.galois[i].GaloisElement != a.galois[i].GaloisElement {
+			return fmt.Errorf("%w: rotation-key shares out of order", ErrTranscript)
+		}
+	}
+	a.ckg.AggregateShares(a.pk, m.pk, &a.pk)
+	for i := range a.galois {
+		if err := a.gkg.AggregateShares(a.galois[i], m.galois[i], &a.galois[i]); err != nil {
+			return fmt.Errorf("aggregate rotation-key shares: %w", err)
+		}
+	}
+	a.tr.seen[m.Holder-1] = true
+	return nil
+}
+
+// Keys returns the public outputs once every holder's message was added; otherwise an
+// error wrapping ErrTranscript that names the missing holders.
+func (a *Aggregator) Keys() (*Keys, error) {
+	if err := a.tr.complete(); err != nil {
 		return nil, err
 	}
-	p := set.RLWE()
-	ckg := multiparty.NewPublicKeyGenProtocol(p)
-	acc := ckg.AllocateShare()
-	for _, m := range msgs {
-		ckg.AggregateShares(acc, m.pk, &acc)
-	}
-	prng, err := setup.crs(crsPublicKey)
+	p := a.tr.set.RLWE()
+	prng, err := a.tr.setup.crs(crsPublicKey)
 	if err != nil {
 		return nil, err
 	}
 	pk := rlwe.NewPublicKey(p)
-	ckg.GenPublicKey(acc, ckg.SampleCRP(prng), pk)
-
-	gkg := multiparty.NewGaloisKeyGenProtocol(p)
-	var gks []*rlwe.GaloisKey
-	for i, el := range set.GaloisElements() {
-		sum := gkg.AllocateShare()
-		sum.GaloisElement = el
-		for _, m := range msgs {
-			if err := gkg.AggregateShares(sum, m.galois[i], &sum); err != nil {
-				return nil, fmt.Errorf("aggregate rotation-key shares: %w", err)
-			}
-		}
-		prng, err := setup.crs(crsGalois(el))
+	a.ckg.GenPublicKey(a.pk, a.ckg.SampleCRP(prng), pk)
+	gks := make([]*rlwe.GaloisKey, len(a.galois))
+	for i, sum := range a.galois {
+		prng, err := a.tr.setup.crs(crsGalois(sum.GaloisElement))
 		if err != nil {
 			return nil, err
 		}
-		gk := rlwe.NewGaloisKey(p)
-		if err := gkg.GenGaloisKey(sum, gkg.SampleCRP(prng), gk); err != nil {
-			return nil, fmt.Errorf("rotation key for element %d: %w", el, err)
+		gks[i] = rlwe.NewGaloisKey(p)
+		if err := a.gkg.GenGaloisKey(sum, a.gkg.SampleCRP(prng), gks[i]); err != nil {
+			return nil, fmt.Errorf("rotation key for element %d: %w", sum.GaloisElement, err)
 		}
-		gks = append(gks, gk)
 	}
 	return &Keys{PublicKey: pk, EvaluationKeys: rlwe.NewMemEvaluationKeySet(nil, gks...)}, nil
 }
 
-// Finalize opens the Shamir shares addressed to holder in the round messages of all n
-// holders with its transport identity and sums them into its t-of-n threshold key. Run
-// it once, after every message is published; afterwards the transport identity is no
-// longer needed and should be destroyed (it opens the holder's shares in the public
-// transcript forever). Errors wrap ErrSetup, ErrTranscript, or ErrShare for a share
-// that does not decrypt or decode. Safe for concurrent use.
-func Finalize(setup Setup, holder int, msgs []*Message, transport age.Identity) (*ThresholdKey, error) {
-	set, err := setup.Validate()
+// Aggregate computes the ceremony's public outputs from the round messages of all n
+// holders, in any order (an Aggregator fed with msgs). Errors wrap ErrSetup or
+// ErrTranscript. Safe for concurrent use.
+func Aggregate(setup Setup, msgs []*Message) (*Keys, error) {
+	a, err := NewAggregator(setup)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range msgs {
+		if err := a.Add(m); err != nil {
+			return nil, err
+		}
+	}
+	return a.Keys()
+}
+
+// Finalizer opens, one message at a time, the Shamir shares addressed to one holder in
+// the round messages of all n holders with its transport identity, and sums them into
+// its t-of-n threshold key. Not safe for concurrent use.
+type Finalizer struct {
+	tr     transcript
+	holder int
+	id     age.Identity
+	thr    multiparty.Thresholdizer
+	key    *ThresholdKey
+	one    multiparty.ShamirSecretShare
+}
+
+// NewFinalizer returns a finalizer for holder (1-based) with its transport identity.
+// Errors wrap ErrSetup.
+func NewFinalizer(setup Setup, holder int, transport age.Identity) (*Finalizer, error) {
+	tr, err := newTranscript(setup)
 	if err != nil {
 		return nil, err
 	}
@@ -334,26 +408,56 @@ func Finalize(setup Setup, holder int, msgs []*Message, transport age.Identity) 
 	if holder < 1 || holder > n {
 		return nil, fmt.Errorf("%w: holder %d of %d", ErrSetup, holder, n)
 	}
-	msgs, err = ordered(setup, msgs)
+	thr := multiparty.NewThresholdizer(tr.set.RLWE())
+	return &Finalizer{tr: tr, holder: holder, id: transport, thr: thr, one: thr.AllocateThresholdSecretShare(),
+		key: &ThresholdKey{set: tr.set, setup: tr.digest, holder: holder, holders: n, threshold: setup.Threshold,
+			share: thr.AllocateThresholdSecretShare()}}, nil
+}
+
+// Add opens m's share for this holder and adds it to the key. It returns an error
+// wrapping ErrTranscript (another ceremony, a repeated holder) or ErrShare (a share that
+// does not decrypt with the transport identity or does not decode), and adds nothing
+// then.
+func (f *Finalizer) Add(m *Message) error {
+	if err := f.tr.check(m); err != nil {
+		return err
+	}
+	defer wipeQP(f.one.Poly)
+	if err := openShare(f.tr.set, f.tr.digest, m, f.holder, f.id, shamirPlainSize(f.tr.set), f.one.Poly); err != nil {
+		return err
+	}
+	if err := f.thr.AggregateShares(f.key.share, f.one, &f.key.share); err != nil {
+		return fmt.Errorf("aggregate Shamir shares: %w", err)
+	}
+	f.tr.seen[m.Holder-1] = true
+	return nil
+}
+
+// Key returns the threshold key once every holder's message was added; otherwise an
+// error wrapping ErrTranscript that names the missing holders. Afterwards the transport
+// identity is no longer needed and should be destroyed: with the public transcript it
+// opens the holder's shares forever.
+func (f *Finalizer) Key() (*ThresholdKey, error) {
+	if err := f.tr.complete(); err != nil {
+		return nil, err
+	}
+	return f.key, nil
+}
+
+// Finalize computes holder's threshold key from the round messages of all n holders (a
+// Finalizer fed with msgs). Run it once, after every message is published. Errors wrap
+// ErrSetup, ErrTranscript or ErrShare. Safe for concurrent use.
+func Finalize(setup Setup, holder int, msgs []*Message, transport age.Identity) (*ThresholdKey, error) {
+	f, err := NewFinalizer(setup, holder, transport)
 	if err != nil {
 		return nil, err
 	}
-	sd := setup.Digest()
-	thr := multiparty.NewThresholdizer(set.RLWE())
-	key := &ThresholdKey{set: set, setup: sd, holder: holder, holders: n, threshold: setup.Threshold,
-		share: thr.AllocateThresholdSecretShare()}
-	one := thr.AllocateThresholdSecretShare()
-	defer wipeQP(one.Poly)
-	plainSize := shamirPlainSize(set)
 	for _, m := range msgs {
-		if err := openShare(set, sd, m, holder, transport, plainSize, one.Poly); err != nil {
+		if err := f.Add(m); err != nil {
 			return nil, err
 		}
-		if err := thr.AggregateShares(key.share, one, &key.share); err != nil {
-			return nil, fmt.Errorf("aggregate Shamir shares: %w", err)
-		}
 	}
-	return key, nil
+	return f.Key()
 }
 
 // openShare decrypts and decodes m's share for holder into out.
@@ -380,7 +484,10 @@ func openShare(set *params.Set, sd [32]byte, m *Message, holder int, id age.Iden
 	if err := readQP(r, set, out); err != nil {
 		return fmt.Errorf("%w: %w", ErrShare, err)
 	}
-	return r.Done()
+	if err := r.Done(); err != nil {
+		return fmt.Errorf("%w: %w", ErrShare, err)
+	}
+	return nil
 }
 
 // wipeQP overwrites p's coefficients with zeros.

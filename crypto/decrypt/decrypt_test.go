@@ -329,3 +329,24 @@ func TestAnalystKeyIsSealedAtRestAndStillDecryptsAfterReloading(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, values, got)
 }
+
+func TestExtremeThresholdsDecryptExactly(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		n, t int
+	}{{"one of three", 3, 1}, {"three of three", 3, 3}, {"a single holder", 1, 1}} {
+		t.Run(c.name, func(t *testing.T) {
+			f := testFixture(t, params.InsecureN11T58, c.n, c.t)
+			rng := rand.New(rand.NewPCG(uint64(c.n), uint64(c.t)))
+			for _, active := range subsets(c.n, c.t) {
+				values := randomValues(rng, f.set, 1, 1<<50)
+				result, digest := f.result(t, values)
+				_, shares := f.shares(t, Request{ResultDigest: digest, Result: result, Analyst: f.analyst.PublicKey(),
+					Active: active}, seeded)
+				got, err := f.analyst.Open(digest, result, shares)
+				require.NoError(t, err)
+				require.Equal(t, values, got, "active set %v", active)
+			}
+		})
+	}
+}
