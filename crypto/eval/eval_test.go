@@ -233,6 +233,14 @@ func TestEveryStatisticIsExactAndEveryOtherSlotIsZero(t *testing.T) {
 					require.Equal(t, want, centred(slots[cell.Ciphertext][cell.Slot]), "cell %+v", cell)
 					kept[[2]int{cell.Ciphertext, cell.Slot}] = true
 				}
+				noisy := 0
+				for ci, ss := range res.Output.NoiseSlots() {
+					for _, si := range ss {
+						require.True(t, kept[[2]int{ci, si}], "noise slot %d of ciphertext %d", si, ci)
+						noisy++
+					}
+				}
+				require.Equal(t, len(kept), noisy, "noise goes to exactly the output cells")
 				for ci, v := range slots {
 					for si, x := range v {
 						if !kept[[2]int{ci, si}] {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -28,9 +29,10 @@ type Input struct {
 	Digest [32]byte
 }
 
-// lazyAdds is the number of coefficients below a 60-bit prime q that may be added to a
-// value below q without overflowing 64 bits: 16q <= 2^64.
-const lazyAdds = 15
+// maxLazyAdds is the largest number of additions between two reductions: values stay
+// below 16q, which reduceRow's four conditional subtractions bring below q. With the
+// sets' 60-bit primes 16q < 2^64, so 15 additions never overflow.
+const maxLazyAdds = 15
 
 // Sum verifies, decodes and adds submissions of layout under set, and returns the
 // encrypted sum (one ciphertext per two layout rows, at the top level). Every input's
@@ -102,6 +104,7 @@ type summer struct {
 	size   int      // exact blob size
 	rowQ   []uint64 // modulus of every payload row
 	n      int      // ring degree
+	lazy   int      // additions between reductions
 }
 
 func newSummer(set *params.Set, layout *cube.Layout) *summer {
@@ -111,6 +114,11 @@ func newSummer(set *params.Set, layout *cube.Layout) *summer {
 	s := &summer{set: set, layout: layout, ref: layout.Fingerprint(), size: encrypt.Size(set, layout), n: set.N()}
 	for range 2 * count {
 		s.rowQ = append(s.rowQ, q...)
+	}
+	// k additions to a value below q stay below (k+1)q, which must not overflow.
+	s.lazy = maxLazyAdds
+	for _, m := range q {
+		s.lazy = min(s.lazy, int(math.MaxUint64/m)-1)
 	}
 	return s
 }
@@ -171,7 +179,7 @@ func (s *summer) add(acc *accumulator, in Input) error {
 
 // hashAndAdd hashes payload into acc.h and adds it into acc, chunk by chunk.
 func (s *summer) hashAndAdd(acc *accumulator, payload []byte) error {
-	if acc.pending == lazyAdds {
+	if acc.pending >= s.lazy {
 		s.reduce(acc)
 	}
 	n := s.n
