@@ -84,9 +84,11 @@ type Profile struct {
 	MSPID string `yaml:"mspID"`
 	// PeerEndpoint is the host:port of the organisation's peer gateway.
 	PeerEndpoint string `yaml:"peerEndpoint"`
-	// Channel and Chaincode name the statledger chaincode; optional in the file, with
-	// defaults DefaultChannel and DefaultChaincode.
-	Channel   string `yaml:"channel"`
+	// Channel is the channel of the statledger chaincode; optional in the file, with
+	// default DefaultChannel.
+	Channel string `yaml:"channel"`
+	// Chaincode is the statledger chaincode's name; optional in the file, with default
+	// DefaultChaincode.
 	Chaincode string `yaml:"chaincode"`
 	// TLSCAFile is the PEM file of the peer's TLS root CA.
 	TLSCAFile string `yaml:"tlsCAFile"`
@@ -111,9 +113,13 @@ type Profile struct {
 // is a file path and whether Validate requires it (Load fills in the defaults of channel,
 // chaincode and output, so a file need not set them).
 type Field struct {
-	Key      string
-	Env      string
-	Path     bool
+	// Key is the field's YAML key, such as "mspID".
+	Key string
+	// Env is the environment variable that overrides it, such as "STATLEDGER_MSP_ID".
+	Env string
+	// Path says the field is a file path.
+	Path bool
+	// Required says Validate refuses the field empty.
 	Required bool
 }
 
@@ -248,19 +254,37 @@ func parse(data []byte, dir, source string) (p Profile, err error) {
 	return p, nil
 }
 
-// checkShape accepts a document that is one mapping of scalar keys to scalar values,
-// without anchors or aliases: the only shape a profile has.
+// checkShape accepts a document that is one mapping of known, distinct field names to
+// scalar values, without anchors or aliases: the only shape a profile has. It runs on the
+// syntax tree before the typed decoder, which checks repeated keys in quadratic time and
+// would spend minutes on a file of thousands of repeated lines.
 func checkShape(root *yaml.Node) error {
 	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: a profile is a mapping of fields to values", root.Line)
 	}
-	for _, n := range root.Content[0].Content {
+	m := root.Content[0]
+	if m.Anchor != "" {
+		return fmt.Errorf("line %d: anchors and aliases are not supported", m.Line)
+	}
+	seen := map[string]int{}
+	for i, n := range m.Content {
 		if n.Anchor != "" || n.Kind == yaml.AliasNode {
 			return fmt.Errorf("line %d: anchors and aliases are not supported", n.Line)
 		}
 		if n.Kind != yaml.ScalarNode {
 			return fmt.Errorf("line %d: every field takes a single value", n.Line)
 		}
+		if i%2 == 1 {
+			continue
+		}
+		var p Profile
+		if p.field(n.Value) == nil {
+			return fmt.Errorf("line %d: field %q is not a profile field", n.Line, clip(n.Value))
+		}
+		if prev, ok := seen[n.Value]; ok {
+			return fmt.Errorf("line %d: field %q is already set at line %d", n.Line, n.Value, prev)
+		}
+		seen[n.Value] = n.Line
 	}
 	return nil
 }
@@ -294,8 +318,11 @@ func blobURL(dir, loc string) string {
 // new value, Source says where it came from for error messages (such as
 // "STATLEDGER_MSP_ID" or "flag --msp-id").
 type Override struct {
-	Key    string
-	Value  string
+	// Key is the YAML key of the field to set.
+	Key string
+	// Value is the field's new value.
+	Value string
+	// Source names where the value came from, for error messages.
 	Source string
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -210,9 +211,10 @@ func TestParseRefusesMalformedProfiles(t *testing.T) {
 	}{
 		{"an empty file", "", "the file is empty"},
 		{"only a comment", "# nothing\n", "the file is empty"},
-		{"an unknown field", good + "password: hunter2\n", "field password not found"},
-		{"a misspelt field", strings.Replace(good, "mspID", "mspId", 1), "field mspId not found"},
-		{"a repeated field", good + "org: Other\n", `mapping key "org" already defined`},
+		{"an unknown field", good + "password: hunter2\n", `line 13: field "password" is not a profile field`},
+		{"a misspelt field", strings.Replace(good, "mspID", "mspId", 1), `line 3: field "mspId" is not a profile field`},
+		{"a repeated field", good + "org: Other\n", `line 13: field "org" is already set at line 2`},
+		{"a key that is a list", "[a]: b\n", "every field takes a single value"},
 		{"two documents", good + "---\n" + good, "more than one document"},
 		{"a list", "- name: a\n", "a profile is a mapping"},
 		{"a bare value", "statoffice\n", "a profile is a mapping"},
@@ -228,6 +230,22 @@ func TestParseRefusesMalformedProfiles(t *testing.T) {
 			require.ErrorIs(t, err, profile.ErrMalformed)
 			require.ErrorContains(t, err, tt.want)
 		})
+	}
+}
+
+func TestParseIsFastOnHostileProfiles(t *testing.T) {
+	for name, doc := range map[string]string{
+		"repeated fields":   strings.Repeat("name: a\n", profile.MaxSize/8),
+		"repeated unknowns": strings.Repeat("k: v\n", profile.MaxSize/5),
+		"deep nesting":      strings.Repeat("[", profile.MaxSize),
+		"a long flow map":   "{" + strings.Repeat("a: b, ", profile.MaxSize/6-1) + "}",
+		"a long value":      "name: " + strings.Repeat("x", profile.MaxSize-6),
+	} {
+		start := time.Now()
+		_, _ = profile.Parse([]byte(doc), "/tmp")
+		// Seconds, not minutes: a generous bound for a loaded machine and -race.
+		require.Less(t, time.Since(start), 10*time.Second, name)
+		t.Logf("%s: %v", name, time.Since(start))
 	}
 }
 

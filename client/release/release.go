@@ -62,11 +62,13 @@ func (d Dataflow) String() string {
 
 // Input is everything New needs.
 type Input struct {
-	// DatasetID and QueryID identify the release on the ledger (ledger ID syntax).
+	// DatasetID identifies the dataset on the ledger (ledger ID syntax).
 	DatasetID string
-	QueryID   string
-	// Schema and Policy are the dataset's; the policy gives MinCellCount and NoiseOff.
+	// QueryID identifies the query on the ledger (ledger ID syntax).
+	QueryID string
+	// Schema is the dataset's schema: dimension codes and measure bounds.
 	Schema policies.Schema
+	// Policy is the dataset's policy: MinCellCount and NoiseOff.
 	Policy policies.Policy
 	// Query is the query as recorded on the ledger.
 	Query policies.Query
@@ -123,8 +125,9 @@ type Row struct {
 	Codes []string `json:"codes"`
 	// Value is the published value, empty when the cell is suppressed or undefined.
 	Value Value `json:"value"`
-	// ObsStatus and ConfStatus are the cell's SDMX flags.
-	ObsStatus  ObsStatus  `json:"obsStatus"`
+	// ObsStatus is the cell's SDMX observation status.
+	ObsStatus ObsStatus `json:"obsStatus"`
+	// ConfStatus is the cell's SDMX confidentiality status.
 	ConfStatus ConfStatus `json:"confStatus"`
 }
 
@@ -135,23 +138,32 @@ type Table struct {
 	canonical []byte
 }
 
-// document is the canonical JSON form of a table; field order is the JSON order.
+// document is the canonical JSON form of a table; field order is the JSON order, and the
+// layout is named by Version.
 type document struct {
-	Version      string             `json:"version"`
-	DatasetID    string             `json:"datasetID"`
-	QueryID      string             `json:"queryID"`
-	Dataflow     Dataflow           `json:"dataflow"`
-	Statistic    policies.Statistic `json:"statistic"`
-	Measure      string             `json:"measure"`
-	GroupBy      []string           `json:"groupBy"`
-	Filters      []policies.Filter  `json:"filters"`
-	Epsilon      policies.Epsilon   `json:"epsilon"`
-	Noise        bool               `json:"noise"`
-	MinCellCount int64              `json:"minCellCount"`
-	Decimals     int                `json:"decimals"`
-	Columns      []string           `json:"columns"`
-	Rows         []Row              `json:"rows"`
-	Suppressed   []int              `json:"suppressed"`
+	// Version is the layout's name, Version.
+	Version string `json:"version"`
+	// DatasetID and QueryID are the release's ledger IDs.
+	DatasetID string `json:"datasetID"`
+	QueryID   string `json:"queryID"`
+	// Dataflow is the SDMX structure, with defaults filled in.
+	Dataflow Dataflow `json:"dataflow"`
+	// Statistic, Measure (empty for a count), GroupBy, Filters (in schema order, codes
+	// in schema order) and Epsilon describe the query.
+	Statistic policies.Statistic `json:"statistic"`
+	Measure   string             `json:"measure"`
+	GroupBy   []string           `json:"groupBy"`
+	Filters   []policies.Filter  `json:"filters"`
+	Epsilon   policies.Epsilon   `json:"epsilon"`
+	// Noise, MinCellCount and Decimals are the output controls applied.
+	Noise        bool  `json:"noise"`
+	MinCellCount int64 `json:"minCellCount"`
+	Decimals     int   `json:"decimals"`
+	// Columns name the rows' codes; Rows are the cells in canonical order; Suppressed
+	// are the indices of the suppressed rows.
+	Columns    []string `json:"columns"`
+	Rows       []Row    `json:"rows"`
+	Suppressed []int    `json:"suppressed"`
 }
 
 // reservedColumns are the column names the writers use besides the dimensions.
