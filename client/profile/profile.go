@@ -25,7 +25,8 @@
 //	certFile: crypto/analyst-cert.pem
 //	keyFile: crypto/analyst-key.pem
 //	blobStoreURL: blobs            # a directory, or file:///..., s3://bucket?region=...
-//	keySharePath: keys/share.bin   # key holders only
+//	keySharePath: keys/share.age   # key holders only
+//	ageIdentityFile: keys/age.key  # seals the key share at rest
 //	output: table
 //
 // The package reads files only in Load and CheckFiles and never logs. A Profile is a
@@ -101,6 +102,9 @@ type Profile struct {
 	BlobStoreURL string `yaml:"blobStoreURL"`
 	// KeySharePath is the file of the organisation's secret key share; key holders only.
 	KeySharePath string `yaml:"keySharePath,omitempty"`
+	// AgeIdentityFile is the age identity file (X25519) that seals the key share and the
+	// other secrets the CLI keeps at rest; key holders and analysts only.
+	AgeIdentityFile string `yaml:"ageIdentityFile,omitempty"`
 	// Output is the default output format, one of Outputs; optional in the file, with
 	// default DefaultOutput.
 	Output string `yaml:"output"`
@@ -136,6 +140,7 @@ var Fields = []Field{
 	{Key: "keyFile", Env: "STATLEDGER_KEY_FILE", Path: true, Required: true},
 	{Key: "blobStoreURL", Env: "STATLEDGER_BLOB_STORE_URL", Required: true},
 	{Key: "keySharePath", Env: "STATLEDGER_KEY_SHARE_PATH", Path: true},
+	{Key: "ageIdentityFile", Env: "STATLEDGER_AGE_IDENTITY_FILE", Path: true},
 	{Key: "output", Env: "STATLEDGER_OUTPUT", Required: true},
 }
 
@@ -164,6 +169,8 @@ func (p *Profile) field(key string) *string {
 		return &p.BlobStoreURL
 	case "keySharePath":
 		return &p.KeySharePath
+	case "ageIdentityFile":
+		return &p.AgeIdentityFile
 	case "output":
 		return &p.Output
 	}

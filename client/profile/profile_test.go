@@ -55,6 +55,7 @@ func TestLoadResolvesPathsAgainstTheProfileDirectory(t *testing.T) {
 	require.Equal(t, filepath.Join(dir, "crypto", "analyst-cert.pem"), p.CertFile)
 	require.Equal(t, filepath.Join(dir, "crypto", "analyst-key.pem"), p.KeyFile)
 	require.Equal(t, filepath.Join(dir, "keys", "share.bin"), p.KeySharePath)
+	require.Equal(t, filepath.Join(dir, "keys", "age.key"), p.AgeIdentityFile)
 	require.Equal(t, "file://"+filepath.ToSlash(filepath.Join(dir, "blobs")), p.BlobStoreURL)
 	require.Equal(t, profile.DefaultChannel, p.Channel)
 	require.Equal(t, profile.DefaultChaincode, p.Chaincode)
