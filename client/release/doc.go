@@ -41,7 +41,10 @@
 //     suppressed: it keeps its row, with no value, observation status Q (missing value;
 //     suppressed) and confidentiality status C (confidential). Suppressed cells are never
 //     dropped, and Table.Suppressed lists their indices for the ledger. A MinCellCount
-//     of 0 switches suppression off.
+//     of 0 switches suppression off. A table has no margins or totals, so no value of a
+//     suppressed cell can be recovered from the same table; differences between
+//     releases are bounded by the privacy budget or, with noise off, are the approving
+//     members' concern.
 //  2. Undefined values. A mean or variance whose noisy count is 0 or less (possible only
 //     when MinCellCount is 0) has no value: observation status M (missing value; data
 //     cannot exist), confidentiality status F.
