@@ -26,10 +26,13 @@
 // plaintext mask, one rescale to level 1, then public-key switching. Decryption shares
 // live at level 1 (two 60-bit primes, 120 bits). Smudging noise in each decryption share
 // is a discrete Gaussian with σ = 2^52 bounded at 6σ < 2^55: the primes are 60-bit, so
-// the sampler stays below every prime (LATTIGO-NOTES pitfall 1), and t·(sum of up to 64
-// shares' smudging) < 2^58·2^58 = 2^116 stays below Q_1/2 = 2^119, so decryption is exact.
-// σ = 2^52 exceeds the evaluation noise of a result (below 2^20 after rescaling) by more
-// than 2^32, which is the statistical distance the flooding argument gives.
+// the sampler stays below every prime (LATTIGO-NOTES pitfall 1). Decryption multiplies
+// the noise by t < 2^58; the smudging of at most MaxHolders = 64 shares sums to less
+// than 64·6σ < 2^61, so t times it stays below 2^119 ≤ Q_1/2 and decryption is exact
+// for any number of holders (the tests check this bound, and exactness at σ = 2^52
+// end to end). σ = 2^52 exceeds the evaluation noise of a result (below 2^20 after
+// rescaling) by a factor above 2^32, so a share is within statistical distance about
+// 2^-32 of one that reveals nothing about its key share.
 //
 // Sizes (N14T58): a fresh ciphertext is 786,432 bytes of coefficients, a result
 // ciphertext and a decryption share per ciphertext 524,288 bytes, the collective public
