@@ -121,7 +121,7 @@ func initConsortium(f *fabric, c cast) {
 
 // setup returns a network with the consortium, the collective key, an active dataset
 // whose policy edit may change, and one live submission per hospital for period 2025.
-func setup(t *testing.T, edit func(*policies.Policy)) (*fabric, cast) {
+func setup(t testing.TB, edit func(*policies.Policy)) (*fabric, cast) {
 	t.Helper()
 	f, c := newFabric(t), newCast(t)
 	initConsortium(f, c)
