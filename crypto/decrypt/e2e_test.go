@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/schemes/bgv"
 
 	"github.com/statledger/statledger/crypto/ceremony"
 	"github.com/statledger/statledger/crypto/cube"
@@ -18,12 +19,24 @@ import (
 	"github.com/statledger/statledger/policies"
 )
 
-// TestCeremonyToReleaseEndToEnd runs the whole cryptographic flow at the insecure test
-// parameters: a 2-of-3 ceremony, two providers encrypting their cubes under the
-// collective key, a worker evaluating a grouped sum with the collective rotation keys,
-// two holders' decryption shares (noise off, then on), and the analyst's release.
+// TestCeremonyToReleaseEndToEnd runs the whole cryptographic flow: a 2-of-3 ceremony,
+// two providers encrypting their cubes under the collective key, a worker evaluating a
+// grouped sum with the collective rotation keys, two holders' decryption shares (noise
+// off, then on), and the analyst's release; at the test parameters, and at the
+// production parameters unless -short.
 func TestCeremonyToReleaseEndToEnd(t *testing.T) {
-	set := params.MustNamed(params.InsecureN11T58)
+	for _, name := range []string{params.InsecureN11T58, params.N14T58} {
+		t.Run(name, func(t *testing.T) {
+			set := params.MustNamed(name)
+			if !set.Insecure() && testing.Short() {
+				t.Skip("production parameters: skipped with -short")
+			}
+			endToEnd(t, set)
+		})
+	}
+}
+
+func endToEnd(t *testing.T, set *params.Set) {
 	cer, err := ceremony.Run(set, 3, 2, sha256.Sum256([]byte("end to end")))
 	require.NoError(t, err)
 
@@ -73,6 +86,18 @@ func TestCeremonyToReleaseEndToEnd(t *testing.T) {
 		return res, result
 	}
 	res, result := submitAndEvaluate()
+
+	// The evaluated result's own noise (decrypting with the collective secret of two
+	// holders) is far below the smudging noise: the flooding margin params documents.
+	s := rlwe.NewSecretKey(set.RLWE())
+	for _, a := range []int{1, 2} {
+		sk, err := cer.ThresholdKeys[a-1].AdditiveShare([]int{1, 2})
+		require.NoError(t, err)
+		set.RLWE().RingQP().Add(s.Value, sk.Value, s.Value)
+	}
+	evalNoise := resultNoise(t, set, s, result[0])
+	t.Logf("%s: log2 of the evaluated result's noise: %.1f (smudging: %d)", set.Name(), evalNoise, params.SmudgingLog2Sigma)
+	require.Less(t, evalNoise, float64(params.SmudgingLog2Sigma-32))
 
 	analyst := decrypt.NewAnalystKey(set)
 	release := func(res *eval.Result, result []*rlwe.Ciphertext, active []int, noise *dp.Noise, slots [][]int) [][]int64 {
@@ -125,4 +150,24 @@ func TestCeremonyToReleaseEndToEnd(t *testing.T) {
 			}
 		}
 	}
+}
+
+// resultNoise returns log2 of the standard deviation of ct's decryption noise under s.
+func resultNoise(t *testing.T, set *params.Set, s *rlwe.SecretKey, ct *rlwe.Ciphertext) float64 {
+	p := set.BGV()
+	pt := rlwe.NewDecryptor(p, s).DecryptNew(ct)
+	values := make([]int64, set.Slots())
+	ecd := bgv.NewEncoder(p)
+	require.NoError(t, ecd.Decode(pt, values))
+	clean := bgv.NewPlaintext(p, ct.Level())
+	clean.Scale = ct.Scale
+	clean.IsNTT = pt.IsNTT
+	require.NoError(t, ecd.Encode(values, clean))
+	ringQ := p.RingQ().AtLevel(ct.Level())
+	diff := ringQ.NewPoly()
+	ringQ.Sub(pt.Value, clean.Value, diff)
+	if pt.IsNTT {
+		ringQ.INTT(diff, diff)
+	}
+	return ringQ.Log2OfStandardDeviation(diff)
 }
