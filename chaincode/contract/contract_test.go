@@ -264,6 +264,7 @@ func TestHappyPathFromConsortiumToRelease(t *testing.T) {
 	require.Len(t, read[ledger.Page[ledger.Release]](f, c.reg, "ListReleases", "").Items, 1)
 	require.Len(t, read[ledger.Page[ledger.Query]](f, c.reg, "ListQueries", datasetA, "").Items, 1)
 	require.Len(t, read[ledger.Page[ledger.Dataset]](f, c.reg, "ListDatasets", "").Items, 1)
+	require.Equal(t, ds, read[ledger.Dataset](f, c.reg, "GetDataset", datasetA))
 	require.Len(t, read[ledger.Page[ledger.CollectiveKey]](f, c.reg, "ListCollectiveKeys", "").Items, 1)
 	require.Equal(t, key, read[ledger.CollectiveKey](f, c.reg, "GetCollectiveKey", keyID))
 	require.Len(t, read[ledger.Page[ledger.Submission]](f, c.reg, "ListLiveSubmissions", datasetA, "", "").Items, 2)

@@ -129,6 +129,6 @@ func liveSubmission(ctx *txContext, datasetID, period, provider string) (*ledger
 // period is empty, of every period, in key order (period, then provider).
 func liveSubmissions(ctx *txContext, datasetID, period string) ([]ledger.Submission, error) {
 	out := []ledger.Submission{}
-	err := scan(ctx, ledger.ObjLive, liveAttrs(datasetID, period), followInto(ctx, ledger.SubmissionKey, &out))
+	err := scan(ctx, ledger.ObjLive, periodAttrs(datasetID, period), followInto(ctx, ledger.SubmissionKey, &out))
 	return out, err
 }

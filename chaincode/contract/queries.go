@@ -41,7 +41,7 @@ func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, er
 	}
 	live := 0
 	count := func(string, []byte) error { live++; return nil }
-	if err := scan(ctx, ledger.ObjLive, liveAttrs(ds.ID, in.Period), count); err != nil {
+	if err := scan(ctx, ledger.ObjLive, periodAttrs(ds.ID, in.Period), count); err != nil {
 		return "", err
 	}
 	q, err := ledger.NewQuery(ctx.consortium, ds, budget, live, in, ctx.caller.MSPID, id, ctx.txID, ctx.at)
@@ -167,9 +167,9 @@ func readBudget(ctx *txContext, datasetID string) (ledger.Budget, error) {
 	return b, err
 }
 
-// liveAttrs are the attributes of the live-submission keys of a dataset, of one period
-// or, when period is empty, of every period.
-func liveAttrs(datasetID, period string) []string {
+// periodAttrs are the leading attributes of a dataset's submission keys (live index and
+// submission index): of one period or, when period is empty, of every period.
+func periodAttrs(datasetID, period string) []string {
 	if period == "" {
 		return []string{datasetID}
 	}
