@@ -227,7 +227,10 @@ func TestLoadRefusesTamperedRecordsManifestsAndBlobs(t *testing.T) {
 			k.TranscriptDigests = []string{upload(func(m *keyceremony.Manifest) { m.KeyID = "key-other" })}
 		}, keyceremony.ErrMismatch},
 		{"a manifest whose public key digest was changed along with the record's", func(k *ledger.CollectiveKey) {
-			d := upload(func(m *keyceremony.Manifest) { m.PublicKeyDigest = good.EvaluationKeysDigest; m.EvaluationKeysDigest = good.PublicKeyDigest })
+			d := upload(func(m *keyceremony.Manifest) {
+				m.PublicKeyDigest = good.EvaluationKeysDigest
+				m.EvaluationKeysDigest = good.PublicKeyDigest
+			})
 			k.TranscriptDigests, k.PublicKeyDigest = []string{d}, good.EvaluationKeysDigest
 		}, errFormat},
 		{"a manifest of the wrong parameter set along with the record's", func(k *ledger.CollectiveKey) {
@@ -243,7 +246,9 @@ func TestLoadRefusesTamperedRecordsManifestsAndBlobs(t *testing.T) {
 			k.TranscriptDigests = []string{upload(func(m *keyceremony.Manifest) { m.SetupDigest = otherDigest })}
 		}, errNotFound},
 		{"a manifest naming a round message as its setup", func(k *ledger.CollectiveKey) {
-			k.TranscriptDigests = []string{upload(func(m *keyceremony.Manifest) { m.SetupDigest, m.Holders[0].MessageDigest = m.Holders[0].MessageDigest, m.SetupDigest })}
+			k.TranscriptDigests = []string{upload(func(m *keyceremony.Manifest) {
+				m.SetupDigest, m.Holders[0].MessageDigest = m.Holders[0].MessageDigest, m.SetupDigest
+			})}
 		}, nil},
 		{"a manifest that is not a manifest", func(k *ledger.CollectiveKey) {
 			k.TranscriptDigests = []string{good.SetupDigest}

@@ -311,4 +311,3 @@ func (p PublicKeys) PublicKey(ctx context.Context, keyID string) (*params.Set, *
 	}
 	return ks.Set(), ks.PublicKey(), nil
 }
-

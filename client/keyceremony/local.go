@@ -172,4 +172,3 @@ func eachHolder(hs []LocalHolder, f func(i int, h LocalHolder) error) error {
 	wg.Wait()
 	return errors.Join(errs...)
 }
-
