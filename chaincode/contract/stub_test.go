@@ -325,9 +325,14 @@ func newFabric(t testing.TB) *fabric {
 // committing it; init runs it through the chaincode's Init, as an --isInit call does.
 func (f *fabric) simulate(id identity, init bool, fn string, args ...string) (*fakeStub, *peer.Response) {
 	f.w.txs++
+	return f.endorse(fmt.Sprintf("tx%04d", f.w.txs), id, init, fn, args)
+}
+
+// endorse runs one endorsement of the transaction txID, as one peer does.
+func (f *fabric) endorse(txID string, id identity, init bool, fn string, args []string) (*fakeStub, *peer.Response) {
 	s := &fakeStub{
 		w:       f.w,
-		txID:    fmt.Sprintf("tx%04d", f.w.txs),
+		txID:    txID,
 		creator: id.creator,
 		ts:      timestamppb.New(f.w.now),
 		reads:   map[string]uint64{},
@@ -351,11 +356,19 @@ func result(resp *peer.Response) (string, error) {
 	return string(resp.GetPayload()), nil
 }
 
-// submit runs fn as a transaction of id and commits it when it succeeds; a successful
-// state change must emit exactly one event.
+// submit runs fn as a transaction of id and commits it when it succeeds. Two peers
+// endorse it, and as the endorsement policy demands, they must agree byte for byte on
+// the response, the writes and the event: the chaincode is deterministic.
 func (f *fabric) submit(id identity, fn string, args ...string) (string, error) {
 	f.t.Helper()
 	s, resp := f.simulate(id, false, fn, args...)
+	other, otherResp := f.endorse(s.txID, id, false, fn, args)
+	require.True(f.t, proto.Equal(resp, otherResp), "%s: the endorsers' responses differ", fn)
+	require.Equal(f.t, s.writes, other.writes, "%s: the endorsers' writes differ", fn)
+	require.Len(f.t, other.events, len(s.events))
+	for i, e := range s.events {
+		require.True(f.t, proto.Equal(e, other.events[i]), "%s: the endorsers' events differ", fn)
+	}
 	out, err := result(resp)
 	if err != nil {
 		return "", err
