@@ -1,0 +1,352 @@
+package worker
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/statledger/statledger/chaincode/ledger"
+	"github.com/statledger/statledger/crypto/cube"
+	"github.com/statledger/statledger/crypto/eval"
+)
+
+// fetchParallelism is the number of inputs fetched from the blob store at the same time.
+const fetchParallelism = 4
+
+// errLeaseLost cancels a job whose lease another worker took over, or whose query left
+// the approved state.
+var errLeaseLost = errors.New("the lease on the job was lost")
+
+// outcome is what processing one query's job gave: a posted result, a failure, or
+// neither (the job was skipped).
+type outcome struct {
+	result *ledger.Result
+	failed bool
+}
+
+// stageError is a job failure with the stage that failed.
+type stageError struct {
+	stage string
+	err   error
+}
+
+func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
+func fail(stage string, err error) error { return &stageError{stage: stage, err: err} }
+
+// process claims and computes the job of query id, if the worker can claim it. A panic
+// anywhere in it fails the job, not the process.
+func (w *Worker) process(ctx context.Context, id string) (out outcome) {
+	log := w.log.With("query", id)
+	var claimed time.Time
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("job panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			out = w.failed(log, id, fail(stagePanic, fmt.Errorf("panic: %v", r)), claimed)
+		}
+	}()
+	if ctx.Err() != nil {
+		return outcome{}
+	}
+	job, err := w.ledger.GetJob(ctx, id)
+	if err != nil {
+		return w.failed(log, id, fail(stageRead, fmt.Errorf("read job: %w", err)), claimed)
+	}
+	if reason := w.unclaimable(job); reason != "" {
+		log.Debug("job skipped", "reason", reason)
+		if job.Status == ledger.StatusDone {
+			w.forget(id)
+		}
+		return outcome{}
+	}
+	job, err = w.ledger.ClaimJob(ctx, id, w.cfg.leaseSeconds())
+	switch {
+	case errors.Is(err, ledger.ErrConflict) || errors.Is(err, ledger.ErrBadState):
+		if errors.Is(err, ledger.ErrConflict) {
+			w.metrics.conflicts.Inc()
+		}
+		log.Info("job not claimed", "reason", err.Error())
+		return outcome{}
+	case err != nil:
+		return w.failed(log, id, fail(stageClaim, fmt.Errorf("claim job: %w", err)), claimed)
+	}
+	claimed = time.Now()
+	w.metrics.claimed.Inc()
+	w.metrics.running.Inc()
+	defer w.metrics.running.Dec()
+	log.Info("job claimed", "claims", job.Claims, "leaseExpires", leaseExpiry(job))
+
+	jobCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopRenewing := w.renew(jobCtx, cancel, log, id)
+	defer stopRenewing()
+	in, err := w.compute(jobCtx, log, id)
+	stopRenewing()
+	if err == nil {
+		err = jobContextErr(jobCtx)
+	}
+	if err != nil {
+		return w.failed(log, id, err, claimed)
+	}
+	r, err := w.ledger.PostResult(jobCtx, in)
+	if err != nil {
+		switch cause := jobContextErr(jobCtx); {
+		case cause != nil:
+			err = cause
+		case errors.Is(err, ledger.ErrForbidden):
+			err = fail(stageLease, fmt.Errorf("%w: %w", errLeaseLost, err))
+		default:
+			err = fail(stagePost, fmt.Errorf("post result: %w", err))
+		}
+		return w.failed(log, id, err, claimed)
+	}
+	d := time.Since(claimed)
+	w.metrics.succeeded.Inc()
+	w.metrics.duration.WithLabelValues("succeeded").Observe(d.Seconds())
+	w.forget(id)
+	log.Info("result posted", "outputDigest", r.OutputDigest, "outputSize", r.OutputSize,
+		"inputs", len(r.InputDigests), "tx", r.TxID, "seconds", d.Seconds())
+	return outcome{result: &r}
+}
+
+// unclaimable says why the worker cannot claim job now, or returns "".
+func (w *Worker) unclaimable(job ledger.Job) string {
+	w.mu.Lock()
+	self := w.self
+	w.mu.Unlock()
+	switch {
+	case job.Status == ledger.StatusDone:
+		return "the job is done"
+	case slices.Contains(job.ResultOrgs, self.MSPID):
+		return "this organisation has posted its result"
+	case job.Status == ledger.StatusLeased && job.Lease != nil && time.Now().Before(job.Lease.ExpiresAt) &&
+		!(job.Lease.WorkerMSPID == self.MSPID && job.Lease.WorkerID == self.ID):
+		return "leased by a worker of " + job.Lease.WorkerMSPID + " until " + job.Lease.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return ""
+}
+
+func leaseExpiry(job ledger.Job) string {
+	if job.Lease == nil {
+		return ""
+	}
+	return job.Lease.ExpiresAt.UTC().Format(time.RFC3339)
+}
+
+// jobContextErr returns the failure that ended the job's context, or nil while it runs.
+func jobContextErr(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, errLeaseLost) {
+		return fail(stageLease, cause)
+	}
+	return fail(stageLease, fmt.Errorf("the worker stopped mid-job: %w", ctx.Err()))
+}
+
+// failed logs and counts a job failure and schedules its retry. A job that was claimed
+// (at a non-zero time) is counted in the job duration.
+func (w *Worker) failed(log *slog.Logger, id string, err error, claimed time.Time) outcome {
+	stage := stageRead
+	var se *stageError
+	if errors.As(err, &se) {
+		stage = se.stage
+	}
+	w.metrics.failed.WithLabelValues(stage).Inc()
+	if !claimed.IsZero() {
+		w.metrics.duration.WithLabelValues("failed").Observe(time.Since(claimed).Seconds())
+	}
+	wait := w.backoff(id)
+	log.Error("job failed; nothing posted", "stage", stage, "reason", err.Error(), "retryIn", wait.String())
+	return outcome{failed: true}
+}
+
+// renew renews the job's lease every RenewEvery until the returned stop (idempotent) is
+// called. When
+// the contract refuses a renewal because another worker holds the lease or the query is
+// no longer approved, it cancels the job with errLeaseLost; other errors are logged and
+// the next renewal tried (an expired lease may still be renewed while nobody took it).
+func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, log *slog.Logger, id string) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(w.cfg.RenewEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			job, err := w.ledger.RenewLease(ctx, id, w.cfg.leaseSeconds())
+			switch {
+			case err == nil:
+				log.Debug("lease renewed", "leaseExpires", leaseExpiry(job))
+			case errors.Is(err, ledger.ErrForbidden) || errors.Is(err, ledger.ErrBadState):
+				cancel(fmt.Errorf("%w: %w", errLeaseLost, err))
+				return
+			case ctx.Err() == nil:
+				log.Warn("lease renewal failed; trying again", "error", err.Error())
+			}
+		}
+	})
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
+	}
+}
+
+// compute reads the query and dataset, evaluates the query on the frozen inputs, stores
+// the result and returns the result to post.
+func (w *Worker) compute(ctx context.Context, log *slog.Logger, id string) (ledger.ResultInput, error) {
+	var in ledger.ResultInput
+	q, err := w.ledger.GetQuery(ctx, id)
+	if err != nil {
+		return in, fail(stageRead, fmt.Errorf("read query: %w", err))
+	}
+	if q.Status != ledger.StatusApproved {
+		return in, fail(stageLease, fmt.Errorf("%w: %s", errLeaseLost, ledger.QueryProgress(q)))
+	}
+	ds, err := w.ledger.GetDataset(ctx, q.DatasetID)
+	if err != nil {
+		return in, fail(stageRead, fmt.Errorf("read dataset %s: %w", q.DatasetID, err))
+	}
+	ev, plan, err := w.evaluator(ctx, ds, q)
+	if err != nil {
+		return in, err
+	}
+	inputs, size, err := w.fetch(ctx, q.InputDigests)
+	if err != nil {
+		return in, fail(stageFetch, err)
+	}
+	t0 := time.Now()
+	res, err := ev.Run(plan, inputs)
+	if err != nil {
+		return in, fail(stageEvaluate, fmt.Errorf("evaluate query %s on %d inputs: %w", q.ID, len(inputs), err))
+	}
+	w.metrics.verified.Add(float64(size))
+	want := hex.EncodeToString(res.Digest[:])
+	log.Info("query evaluated", "dataset", ds.ID, "inputs", len(inputs), "inputBytes", size,
+		"outputDigest", want, "seconds", time.Since(t0).Seconds())
+	if err := jobContextErr(ctx); err != nil {
+		return in, err
+	}
+	digest, err := w.store.Put(ctx, res.Data)
+	if err != nil {
+		return in, fail(stageUpload, fmt.Errorf("store result %s: %w", want, err))
+	}
+	if digest != want {
+		return in, fail(stageUpload, fmt.Errorf("the blob store stored result %s under digest %s", want, digest))
+	}
+	return ledger.ResultInput{
+		QueryID:      q.ID,
+		InputDigests: q.InputDigests,
+		OutputDigest: digest,
+		OutputURI:    w.store.URI(digest),
+		OutputSize:   int64(len(res.Data)),
+	}, nil
+}
+
+// evaluator returns the evaluator of the dataset's layout under its collective key and
+// the plan of the query.
+func (w *Worker) evaluator(ctx context.Context, ds ledger.Dataset, q ledger.Query) (*eval.Evaluator, *cube.Plan, error) {
+	keys, err := w.evaluationKeys(ctx, ds.KeyID)
+	if err != nil {
+		return nil, nil, fail(stageKeys, fmt.Errorf("load rotation keys of key %s: %w", ds.KeyID, err))
+	}
+	if keys.set.Name() != ds.ParamSetID {
+		return nil, nil, fail(stageKeys, fmt.Errorf("key %s belongs to parameter set %s, but dataset %s uses %s", ds.KeyID, keys.set.Name(), ds.ID, ds.ParamSetID))
+	}
+	layout, err := cube.NewLayout(ds.Schema, keys.set.RowSlots())
+	if err != nil {
+		return nil, nil, fail(stagePlan, fmt.Errorf("lay out dataset %s: %w", ds.ID, err))
+	}
+	plan, err := layout.Plan(q.Spec)
+	if err != nil {
+		return nil, nil, fail(stagePlan, fmt.Errorf("plan query %s: %w", q.ID, err))
+	}
+	ev, err := eval.NewEvaluator(keys.set, layout, keys.evk)
+	if err != nil {
+		return nil, nil, fail(stageKeys, fmt.Errorf("evaluator for dataset %s with key %s: %w", ds.ID, ds.KeyID, err))
+	}
+	return ev, plan, nil
+}
+
+// evaluationKeys loads the rotation keys of a collective key once and keeps them.
+func (w *Worker) evaluationKeys(ctx context.Context, keyID string) (evalKeys, error) {
+	w.mu.Lock()
+	k, ok := w.keyCache[keyID]
+	w.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	set, evk, err := w.keys.EvaluationKeys(ctx, keyID)
+	if err != nil {
+		return k, err
+	}
+	if set == nil || evk == nil {
+		return k, errors.New("the key source returned no keys")
+	}
+	k = evalKeys{set: set, evk: evk}
+	w.mu.Lock()
+	w.keyCache[keyID] = k
+	w.mu.Unlock()
+	return k, nil
+}
+
+// fetch reads the inputs by digest, fetchParallelism at a time, and returns them with
+// their total size. The blob store checks each against its digest, and evaluation checks
+// them again.
+func (w *Worker) fetch(ctx context.Context, digests []string) ([]eval.Input, int64, error) {
+	inputs := make([]eval.Input, len(digests))
+	errs := make([]error, len(digests))
+	for i, d := range digests {
+		b, err := hex.DecodeString(d)
+		if err != nil || len(b) != len(inputs[i].Digest) {
+			return nil, 0, fmt.Errorf("input %d: malformed digest %q on the ledger", i, d)
+		}
+		copy(inputs[i].Digest[:], b)
+	}
+	sem := make(chan struct{}, fetchParallelism)
+	var wg sync.WaitGroup
+	for i, d := range digests {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			defer func() {
+				if r := recover(); r != nil {
+					errs[i] = fmt.Errorf("fetch input %s: panic: %v", d, r)
+				}
+			}()
+			if ctx.Err() != nil {
+				errs[i] = ctx.Err()
+				return
+			}
+			data, err := w.store.Get(ctx, d)
+			if err != nil {
+				errs[i] = fmt.Errorf("fetch input %s: %w", d, err)
+				return
+			}
+			inputs[i].Data = data
+		})
+	}
+	wg.Wait()
+	var size int64
+	for i := range inputs {
+		if errs[i] != nil {
+			return nil, 0, errs[i]
+		}
+		size += int64(len(inputs[i].Data))
+	}
+	return inputs, size, nil
+}
