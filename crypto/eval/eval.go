@@ -266,28 +266,44 @@ func (e *Evaluator) sumCodes(ct *rlwe.Ciphertext, stride int, codes []int) (*rlw
 
 // sumFull returns the sum over c in 0..size-1 of ct rotated by c·stride, with
 // O(log size) rotations: block holds the sum of the first 2^j rotations, and the blocks
-// of size's binary expansion are added at increasing offsets.
+// of size's binary expansion are added at increasing offsets. The rotation of a block
+// to its offset runs in another goroutine while the next block is built; ciphertexts
+// are never modified once shared, and the additions happen in a fixed order.
 func (e *Evaluator) sumFull(ct *rlwe.Ciphertext, stride, size int) (*rlwe.Ciphertext, error) {
 	var acc *rlwe.Ciphertext
 	block := ct
 	offset := 0
 	for j := 0; 1<<j <= size; j++ {
+		var placed *rlwe.Ciphertext
+		var placeErr error
+		var wg sync.WaitGroup
 		if size&(1<<j) != 0 {
-			rot, err := e.rotate(block, offset*stride)
-			if err != nil {
-				return nil, err
-			}
-			if acc, err = e.add(acc, rot); err != nil {
-				return nil, err
-			}
+			wg.Add(1)
+			go func(b *rlwe.Ciphertext, k int) {
+				defer wg.Done()
+				placeErr = codec.Guard("rotate", func() (err error) {
+					placed, err = e.rotate(b, k)
+					return err
+				})
+			}(block, offset*stride)
 			offset += 1 << j
 		}
+		var err error
 		if 1<<(j+1) <= size {
-			rot, err := e.rotate(block, (1<<j)*stride)
-			if err != nil {
-				return nil, err
+			var rot *rlwe.Ciphertext
+			if rot, err = e.rotate(block, (1<<j)*stride); err == nil {
+				block, err = e.add(block.CopyNew(), rot)
 			}
-			if block, err = e.add(block.CopyNew(), rot); err != nil {
+		}
+		wg.Wait()
+		if err != nil {
+			return nil, err
+		}
+		if placeErr != nil {
+			return nil, placeErr
+		}
+		if placed != nil {
+			if acc, err = e.add(acc, placed); err != nil {
 				return nil, err
 			}
 		}
