@@ -142,18 +142,6 @@ func refKey(ref string) (string, bool) {
 	return ref, true
 }
 
-// reference decodes a Reference element and returns its reference id; field names it.
-func (c *collector) reference(at int, raw []byte, field string) (int32, error) {
-	if !present(raw) {
-		return -1, c.errAt(at, field, ErrMissingField)
-	}
-	var r fhirReference
-	if err := decodeElem(raw, &r); err != nil {
-		return -1, c.errAt(at, field, err)
-	}
-	return c.refID(at, r.Reference, field)
-}
-
 // refID returns the reference id of the reference string of element field.
 func (c *collector) refID(at int, ref, field string) (int32, error) {
 	if ref == "" {
@@ -234,15 +222,11 @@ func (c *collector) addPatient(at int, fullURL string, r *rawResource) error {
 	}
 	p := patient{at: at}
 	if c.plan.needBirth {
-		if !present(r.BirthDate) {
+		if r.BirthDate == "" {
 			return c.errAt(at, "Patient.birthDate", ErrMissingField)
 		}
-		s, err := decodeString(r.BirthDate)
-		if err != nil {
-			return c.errAt(at, "Patient.birthDate", err)
-		}
 		var ok bool
-		if p.birth, ok = parseFHIRDate(s); !ok {
+		if p.birth, ok = parseFHIRDate(r.BirthDate); !ok {
 			return c.errAt(at, "Patient.birthDate", fmt.Errorf("%w: not a full date", ErrSyntax))
 		}
 	}
@@ -251,16 +235,6 @@ func (c *collector) addPatient(at int, fullURL string, r *rawResource) error {
 		var err error
 		if addr, err = c.homeAddress(at, r.Address); err != nil {
 			return err
-		}
-	}
-	var gender string
-	if c.plan.needGender {
-		if !present(r.Gender) {
-			return c.errAt(at, "Patient.gender", ErrMissingField)
-		}
-		var err error
-		if gender, err = decodeString(r.Gender); err != nil {
-			return c.errAt(at, "Patient.gender", err)
 		}
 	}
 	for i := range c.plan.dims {
@@ -272,7 +246,7 @@ func (c *collector) addPatient(at int, fullURL string, r *rawResource) error {
 		case ElementAddressPostalCode:
 			v = addr.PostalCode
 		case ElementGender:
-			v = gender
+			v = r.Gender
 		default:
 			continue
 		}
@@ -316,17 +290,12 @@ func (c *collector) addEncounter(at int, fullURL string, r *rawResource) error {
 	e := encounter{at: at, patient: -1, diagnosis: -1, linked: -1}
 	if plan.needPatient {
 		var err error
-		if e.patient, err = c.reference(at, r.Subject, "Encounter.subject"); err != nil {
+		if e.patient, err = c.refID(at, r.Subject.Reference, "Encounter.subject"); err != nil {
 			return err
 		}
 	}
 	if plan.needStart || plan.needEnd {
-		var p fhirPeriod
-		if present(r.Period) {
-			if err := decodeElem(r.Period, &p); err != nil {
-				return c.errAt(at, "Encounter.period", err)
-			}
-		}
+		p := r.Period
 		var err error
 		if e.start, err = c.periodDate(at, p.Start, "Encounter.period.start", plan.needStart); err != nil {
 			return err
@@ -338,11 +307,8 @@ func (c *collector) addEncounter(at int, fullURL string, r *rawResource) error {
 			return c.errAt(at, "Encounter.period", fmt.Errorf("%w: the end is before the start", ErrImplausible))
 		}
 	}
-	if plan.needCondition && present(r.Diagnosis) {
-		var ds []fhirDiagnosis
-		if err := decodeElem(r.Diagnosis, &ds); err != nil {
-			return c.errAt(at, "Encounter.diagnosis", err)
-		}
+	if plan.needCondition {
+		ds := r.Diagnosis
 		best := -1
 		for i, d := range ds {
 			if d.Rank < 0 {
@@ -389,13 +355,7 @@ func (c *collector) periodDate(at int, s, field string, needed bool) (date, erro
 }
 
 // addExtensions appends the values of the plan's extension measures for one Encounter.
-func (c *collector) addExtensions(at int, raw []byte) error {
-	var exts []fhirExtension
-	if present(raw) {
-		if err := decodeElem(raw, &exts); err != nil {
-			return c.errAt(at, "Encounter.extension", err)
-		}
-	}
+func (c *collector) addExtensions(at int, exts []fhirExtension) error {
 	for _, mp := range c.plan.meas {
 		if mp.elem != ElementExtension {
 			continue
@@ -473,9 +433,9 @@ func (c *collector) addCondition(at int, fullURL string, r *rawResource) error {
 	if cond.category, ok = icdCategory(code); !ok {
 		return c.errAt(at, "Condition.code", fmt.Errorf("%w: not an ICD-10 code", ErrUnknownCode))
 	}
-	if present(r.Encounter) {
+	if r.Encounter.Reference != "" {
 		var err error
-		if cond.encounter, err = c.reference(at, r.Encounter, "Condition.encounter"); err != nil {
+		if cond.encounter, err = c.refID(at, r.Encounter.Reference, "Condition.encounter"); err != nil {
 			return err
 		}
 	}
@@ -562,63 +522,17 @@ func (c *collector) emit(fn Handler) (int, error) {
 		}
 	}
 
+	// Check every record before passing any on, so that an error means no record was.
 	codes := make([]int, len(plan.dims))
 	values := make([]int64, len(plan.meas))
+	for n := range c.encounters {
+		if err := c.record(n, codes, values); err != nil {
+			return 0, err
+		}
+	}
 	for n, e := range c.encounters {
-		var p patient
-		var pcodes []int32
-		if plan.needPatient {
-			pi, ok := c.resolve(e.patient, kindPatient)
-			if !ok {
-				return n, c.errAt(e.at, "Encounter.subject", ErrUnresolved)
-			}
-			p = c.patients[pi]
-			pcodes = c.patientCodes[int(pi)*plan.patientDims : int(pi+1)*plan.patientDims]
-		}
-		age := 0
-		if plan.needBirth {
-			age = ageAt(int(p.birth.y), int(p.birth.m), int(p.birth.d), int(e.start.y), int(e.start.m), int(e.start.d))
-			if age < 0 {
-				return n, c.errAt(e.at, "Patient.birthDate", fmt.Errorf("%w: the birth date is after the start of the encounter", ErrImplausible))
-			}
-		}
-		for i := range plan.dims {
-			dp := &plan.dims[i]
-			switch dp.elem {
-			case ElementBirthDate:
-				idx, ok := dp.bands.Index(age)
-				if !ok {
-					return n, c.errAt(e.at, "Patient.birthDate", fmt.Errorf("%w: the age at admission is in no age band", ErrUnknownCode))
-				}
-				codes[i] = idx
-			case ElementConditionCode:
-				cd, err := c.principal(e)
-				if err != nil {
-					return n, err
-				}
-				idx, ok := dp.groups.indexCategory(cd.category)
-				if !ok {
-					return n, c.errAt(cd.at, "Condition.code", fmt.Errorf("%w: the ICD-10 code is in no group", ErrUnknownCode))
-				}
-				codes[i] = idx
-			default:
-				codes[i] = int(pcodes[dp.slot])
-			}
-		}
-		for j, mp := range plan.meas {
-			switch mp.elem {
-			case ElementBirthDate:
-				values[j] = int64(age)
-			case ElementPeriod:
-				values[j] = int64(e.end.days - e.start.days)
-			case ElementExtension:
-				values[j] = c.extValues[n*plan.extensions+mp.slot]
-			case ElementClaimTotal:
-				if e.claims == 0 {
-					return n, c.errAt(e.at, "Claim.total", fmt.Errorf("%w: no Claim refers to the Encounter", ErrMissingField))
-				}
-				values[j] = e.cost
-			}
+		if err := c.record(n, codes, values); err != nil {
+			return n, err
 		}
 		if err := fn(codes, values); err != nil {
 			return n, fmt.Errorf("%s: %w", c.errAt(e.at, "", nil).place(), err)
@@ -627,11 +541,73 @@ func (c *collector) emit(fn Handler) (int, error) {
 	return len(c.encounters), nil
 }
 
+// record fills codes and values with the record of Encounter n.
+func (c *collector) record(n int, codes []int, values []int64) error {
+	plan := c.plan
+	e := &c.encounters[n]
+	var p patient
+	var pcodes []int32
+	if plan.needPatient {
+		pi, ok := c.resolve(e.patient, kindPatient)
+		if !ok {
+			return c.errAt(e.at, "Encounter.subject", ErrUnresolved)
+		}
+		p = c.patients[pi]
+		pcodes = c.patientCodes[int(pi)*plan.patientDims : int(pi+1)*plan.patientDims]
+	}
+	age := 0
+	if plan.needBirth {
+		age = ageAt(int(p.birth.y), int(p.birth.m), int(p.birth.d), int(e.start.y), int(e.start.m), int(e.start.d))
+		if age < 0 {
+			return c.errAt(e.at, "Patient.birthDate", fmt.Errorf("%w: the birth date is after the start of the encounter", ErrImplausible))
+		}
+	}
+	for i := range plan.dims {
+		dp := &plan.dims[i]
+		switch dp.elem {
+		case ElementBirthDate:
+			idx, ok := dp.bands.Index(age)
+			if !ok {
+				return c.errAt(e.at, "Patient.birthDate", fmt.Errorf("%w: the age at admission is in no age band", ErrUnknownCode))
+			}
+			codes[i] = idx
+		case ElementConditionCode:
+			cd, err := c.principal(e)
+			if err != nil {
+				return err
+			}
+			idx, ok := dp.groups.indexCategory(cd.category)
+			if !ok {
+				return c.errAt(cd.at, "Condition.code", fmt.Errorf("%w: the ICD-10 code is in no group", ErrUnknownCode))
+			}
+			codes[i] = idx
+		default:
+			codes[i] = int(pcodes[dp.slot])
+		}
+	}
+	for j, mp := range plan.meas {
+		switch mp.elem {
+		case ElementBirthDate:
+			values[j] = int64(age)
+		case ElementPeriod:
+			values[j] = int64(e.end.days - e.start.days)
+		case ElementExtension:
+			values[j] = c.extValues[n*plan.extensions+mp.slot]
+		case ElementClaimTotal:
+			if e.claims == 0 {
+				return c.errAt(e.at, "Claim.total", fmt.Errorf("%w: no Claim refers to the Encounter", ErrMissingField))
+			}
+			values[j] = e.cost
+		}
+	}
+	return nil
+}
+
 // maxSum bounds the sum of an Encounter's Claim totals.
 const maxSum = math.MaxInt64 / 2
 
 // principal returns the principal diagnosis of e.
-func (c *collector) principal(e encounter) (condition, error) {
+func (c *collector) principal(e *encounter) (condition, error) {
 	if e.diagnosis >= 0 {
 		ci, ok := c.resolve(e.diagnosis, kindCondition)
 		if !ok {

@@ -8,34 +8,42 @@ import (
 	"io"
 )
 
-// rawResource holds the top-level elements of a FHIR resource that a mapping may need,
-// undecoded: only the elements a plan uses are decoded, with the type of the resource they
-// belong to, so that a same-named element of another resource type (Claim.total and
-// ExplanationOfBenefit.total, say) never fails the read. Every other element is skipped.
-// The raw slices keep their capacity across reset, so a reused rawResource does not
-// allocate once warm.
+// rawResource holds the top-level elements of a FHIR resource that a mapping may need. The
+// elements whose JSON shape is the same in every R4 resource type that has them (subject,
+// period, encounter, diagnosis, extension, gender, birthDate) are decoded with the resource;
+// the others stay raw and are decoded only for the resource type they belong to, so that a
+// same-named element of another type (Claim.total and ExplanationOfBenefit.total, say)
+// never fails the read. Every other element is skipped. A reused rawResource keeps its
+// buffers across reset.
 type rawResource struct {
 	ResourceType string          `json:"resourceType"`
 	ID           string          `json:"id"`
-	Gender       json.RawMessage `json:"gender"`
-	BirthDate    json.RawMessage `json:"birthDate"`
+	Gender       string          `json:"gender"`
+	BirthDate    string          `json:"birthDate"`
+	Subject      fhirReference   `json:"subject"`
+	Period       fhirPeriod      `json:"period"`
+	Encounter    fhirReference   `json:"encounter"`
+	Diagnosis    []fhirDiagnosis `json:"diagnosis"`
+	Extension    []fhirExtension `json:"extension"`
 	Address      json.RawMessage `json:"address"`
-	Subject      json.RawMessage `json:"subject"`
-	Period       json.RawMessage `json:"period"`
-	Diagnosis    json.RawMessage `json:"diagnosis"`
-	Extension    json.RawMessage `json:"extension"`
 	Code         json.RawMessage `json:"code"`
-	Encounter    json.RawMessage `json:"encounter"`
 	Total        json.RawMessage `json:"total"`
 	Item         json.RawMessage `json:"item"`
 }
 
-// reset empties r for the next resource, keeping the buffers.
+// reset empties r for the next resource, keeping the buffers. encoding/json decodes array
+// elements into the slice's old elements beyond its length without zeroing them, so those
+// are zeroed here.
 func (r *rawResource) reset() {
-	r.ResourceType, r.ID = "", ""
-	for _, m := range []*json.RawMessage{&r.Gender, &r.BirthDate, &r.Address, &r.Subject, &r.Period,
-		&r.Diagnosis, &r.Extension, &r.Code, &r.Encounter, &r.Total, &r.Item} {
-		*m = (*m)[:0]
+	clear(r.Diagnosis[:cap(r.Diagnosis)])
+	clear(r.Extension[:cap(r.Extension)])
+	*r = rawResource{
+		Diagnosis: r.Diagnosis[:0],
+		Extension: r.Extension[:0],
+		Address:   r.Address[:0],
+		Code:      r.Code[:0],
+		Total:     r.Total[:0],
+		Item:      r.Item[:0],
 	}
 }
 
@@ -95,33 +103,32 @@ func decodeElem(raw json.RawMessage, v any) error {
 	return nil
 }
 
-// decodeString decodes a JSON string element. raw has been checked by the JSON decoder that
-// produced it, so a string without escapes is read in place.
-func decodeString(raw json.RawMessage) (string, error) {
-	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), nil
-	}
-	var s string
-	err := decodeElem(raw, &s)
-	return s, err
-}
-
-// jsonError turns an error of encoding/json into a cause wrapping ErrSyntax and the path of
-// the element at fault (prefix plus the decoder's field path), without quoting the input:
-// json.SyntaxError messages quote the offending character. It returns false for an error
-// that is not a JSON error, such as an I/O error.
-func jsonError(err error, prefix string) (field string, cause error, ok bool) {
+// jsonError turns an error of encoding/json into a cause wrapping ErrSyntax, without
+// quoting the input (json.SyntaxError messages quote the offending character), and the
+// decoder's path of the element at fault, if any. It returns false for an error that is not
+// a JSON error, such as an I/O error.
+func jsonError(err error) (path string, cause error, ok bool) {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
 		return "", fmt.Errorf("%w: malformed JSON at byte %d", ErrSyntax, syn.Offset), true
-	case errors.As(err, &typ) && typ.Field != "":
-		return prefix + typ.Field, errWrongType, true
 	case errors.As(err, &typ):
-		return "", fmt.Errorf("%w: not a JSON object", ErrSyntax), true
+		return typ.Field, errWrongType, true
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "", fmt.Errorf("%w: unexpected end of JSON input", ErrSyntax), true
 	}
 	return "", nil, false
+}
+
+// elementName names the element at a decoder path within resource r, such as
+// "Encounter.period.start", or "Resource.resourceType" while r's type is unknown.
+func elementName(path string, r *rawResource) string {
+	if path == "" {
+		return ""
+	}
+	if r.ResourceType == "" || path == "resourceType" {
+		return "Resource." + path
+	}
+	return r.ResourceType + "." + path
 }

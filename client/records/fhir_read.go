@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/statledger/statledger/policies"
 )
@@ -70,11 +71,11 @@ func ReadFHIRNDJSON(r io.Reader, s policies.Schema, fn Handler, opts ...Option) 
 		}
 		res.reset()
 		if err := json.Unmarshal(line, &res); err != nil {
-			field, cause, ok := jsonError(err, "Resource.")
+			path, cause, ok := jsonError(err)
 			if !ok {
 				cause = fmt.Errorf("%w: malformed JSON", ErrSyntax)
 			}
-			return 0, lineErr(lr.line, field, cause)
+			return 0, lineErr(lr.line, elementName(path, &res), cause)
 		}
 		if err := c.add(lr.line, "", &res); err != nil {
 			return 0, err
@@ -134,7 +135,7 @@ func (b *bundleReader) read(c *collector) error {
 		seen[name] = true
 		switch name {
 		case "resourceType":
-			if err := b.decode(&resourceType, "Bundle.resourceType"); err != nil {
+			if err := b.decode(&resourceType, "Bundle.resourceType", nil); err != nil {
 				return err
 			}
 			if resourceType != "Bundle" {
@@ -147,7 +148,7 @@ func (b *bundleReader) read(c *collector) error {
 			for b.entry = 0; b.more(); b.entry++ {
 				e.FullURL = ""
 				e.Resource.reset()
-				if err := b.decode(&e, "Bundle.entry."); err != nil {
+				if err := b.decode(&e, "", &e.Resource); err != nil {
 					return err
 				}
 				if err := c.add(b.entry, e.FullURL, &e.Resource); err != nil {
@@ -159,7 +160,7 @@ func (b *bundleReader) read(c *collector) error {
 				return err
 			}
 		default:
-			if err := b.decode(&skip, ""); err != nil {
+			if err := b.decode(&skip, "", nil); err != nil {
 				return err
 			}
 		}
@@ -177,7 +178,7 @@ func (b *bundleReader) read(c *collector) error {
 	case err == nil:
 		return b.fail("", fmt.Errorf("%w: data after the Bundle", ErrSyntax))
 	default:
-		return b.wrap(err, "")
+		return b.wrap(err, "", nil)
 	}
 }
 
@@ -195,7 +196,7 @@ func (b *bundleReader) token() (json.Token, error) {
 	b.arm()
 	t, err := b.dec.Token()
 	if err != nil {
-		return nil, b.wrap(err, "")
+		return nil, b.wrap(err, "", nil)
 	}
 	return t, nil
 }
@@ -212,11 +213,12 @@ func (b *bundleReader) delim(want json.Delim, field string) error {
 	return nil
 }
 
-// decode decodes the next value into v; path prefixes the field path of a type error.
-func (b *bundleReader) decode(v any, path string) error {
+// decode decodes the next value into v: an entry holding r, or the value of element field
+// of the Bundle (r nil).
+func (b *bundleReader) decode(v any, field string, r *rawResource) error {
 	b.arm()
 	if err := b.dec.Decode(v); err != nil {
-		return b.wrap(err, path)
+		return b.wrap(err, field, r)
 	}
 	return nil
 }
@@ -229,8 +231,9 @@ func (b *bundleReader) fail(field string, cause error) error {
 	return &ParseError{Entry: -1, Field: field, Err: cause}
 }
 
-// wrap turns a decoder error into a *ParseError, or an I/O error into a plain error.
-func (b *bundleReader) wrap(err error, path string) error {
+// wrap turns a decoder error into a *ParseError, or an I/O error into a plain error; field
+// and r are those of decode.
+func (b *bundleReader) wrap(err error, field string, r *rawResource) error {
 	switch {
 	case errors.Is(err, errValueLimit):
 		return b.fail("", fmt.Errorf("%w: a JSON value longer than %d bytes", ErrTooLarge, b.maxValue))
@@ -239,14 +242,18 @@ func (b *bundleReader) wrap(err error, path string) error {
 	case err == io.EOF:
 		return b.fail("", fmt.Errorf("%w: unexpected end of JSON input", ErrSyntax))
 	}
-	var pe *ParseError
-	if errors.As(err, &pe) {
-		return err
+	path, cause, ok := jsonError(err)
+	if !ok {
+		return fmt.Errorf("read FHIR Bundle: %w", err)
 	}
-	if field, cause, ok := jsonError(err, path); ok {
-		return b.fail(field, cause)
+	if r != nil && path != "" {
+		if rest, inResource := strings.CutPrefix(path, "resource."); inResource {
+			field = elementName(rest, r)
+		} else {
+			field = "Bundle.entry." + path
+		}
 	}
-	return fmt.Errorf("read FHIR Bundle: %w", err)
+	return b.fail(field, cause)
 }
 
 // The errors of boundedReader.

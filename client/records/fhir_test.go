@@ -118,10 +118,11 @@ var fhirCases = []struct {
 	{"a birth date with the year only", admission(`"1950-03-02"`, `"1950"`), nil, ErrSyntax, 0, "Patient.birthDate"},
 	{"a patient born after the admission", admission(`"1950-03-02"`, `"2025-03-02"`), nil, ErrImplausible, 1, "Patient.birthDate"},
 	{"two patients with the same id", append(admission(), resPatient), nil, ErrSyntax, 4, "Patient.id"},
-	{"an encounter without a subject", admission(`"subject":{"reference":"Patient/p1"},`, ``), nil, ErrMissingField, 1, "Encounter.subject"},
+	{"an encounter without a subject", admission(`"subject":{"reference":"Patient/p1"},`, ``), nil, ErrMissingField, 1, "Encounter.subject.reference"},
 	{"a subject without a reference", admission(`{"reference":"Patient/p1"}`, `{"display":"`+secret+`"}`), nil, ErrMissingField, 1, "Encounter.subject.reference"},
 	{"a subject that is a bare id", admission(`"Patient/p1"`, `"`+secret+`"`), nil, ErrSyntax, 1, "Encounter.subject.reference"},
 	{"a subject that is not in the input", admission(`"Patient/p1"`, `"Patient/p2"`), nil, ErrUnresolved, 1, "Encounter.subject"},
+	{"a second encounter whose subject is not in the input", append(admission(), strings.NewReplacer(`"e1"`, `"e2"`, `Patient/p1`, `Patient/p9`).Replace(resEncounter)), nil, ErrUnresolved, 4, "Encounter.subject"},
 	{"an encounter without an end", admission(`,"end":"2025-03-05"`, ``), nil, ErrMissingField, 1, "Encounter.period.end"},
 	{"an encounter without a period", admission(`,"period":{"start":"2025-03-01","end":"2025-03-05"}`, ``), nil, ErrMissingField, 1, "Encounter.period.start"},
 	{"an encounter that ends before it starts", admission(`"2025-03-05"`, `"2025-02-05"`), nil, ErrImplausible, 1, "Encounter.period"},
@@ -140,7 +141,7 @@ var fhirCases = []struct {
 	{"a claim total beyond the bound", admission(`"value":100`, `"value":1e16`), nil, ErrNotInteger, 3, "Claim.total"},
 	{"a claim total that is a string", admission(`"value":100`, `"value":"`+secret+`"`), nil, ErrSyntax, 3, "Claim.total"},
 	{"a resource without a resourceType", admission(`"resourceType":"Claim",`, ``), nil, ErrMissingField, 3, "Resource.resourceType"},
-	{"a resourceType of the wrong JSON type", admission(`"resourceType":"Claim"`, `"resourceType":7`), nil, ErrSyntax, 3, "resourceType"},
+	{"a resourceType of the wrong JSON type", admission(`"resourceType":"Claim"`, `"resourceType":7`), nil, ErrSyntax, 3, "Resource.resourceType"},
 	{"a nested Bundle", append(admission(), `{"resourceType":"Bundle"}`), nil, ErrSyntax, 4, "Resource.resourceType"},
 	{"more encounters than the record limit", append(admission(), strings.Replace(resEncounter, `"e1"`, `"e2"`, 1)), []Option{WithMaxRecords(1)}, ErrTooManyRecords, 4, ""},
 }
@@ -151,11 +152,7 @@ func TestReadFHIRBundleRefusesBadResources(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
 			_, err := ReadFHIRBundle(strings.NewReader(bundleOf(tc.resources)), s, func([]int, []int64) error { calls++; return nil }, tc.opts...)
-			field := tc.field
-			if field == "resourceType" {
-				field = "Bundle.entry.resource.resourceType"
-			}
-			requireParseError(t, err, tc.want, tc.at, 0, field)
+			requireParseError(t, err, tc.want, tc.at, 0, tc.field)
 			require.Zero(t, calls, "no record is passed on before the input is checked")
 		})
 	}
@@ -167,11 +164,7 @@ func TestReadFHIRNDJSONRefusesBadResources(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
 			_, err := ReadFHIRNDJSON(strings.NewReader(ndjsonOf(tc.resources)), s, func([]int, []int64) error { calls++; return nil }, tc.opts...)
-			field := tc.field
-			if field == "resourceType" {
-				field = "Resource.resourceType"
-			}
-			requireParseError(t, err, tc.want, -1, tc.at+1, field)
+			requireParseError(t, err, tc.want, -1, tc.at+1, tc.field)
 			require.Zero(t, calls)
 		})
 	}
