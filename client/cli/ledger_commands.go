@@ -45,6 +45,7 @@ func (a *app) consortiumCommand() *cobra.Command {
 		},
 	}
 	c.AddCommand(show)
+	c.AddCommand(a.keygenCommand())
 	return c
 }
 
