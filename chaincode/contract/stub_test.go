@@ -233,44 +233,30 @@ func (s *fakeStub) GetStateByPartialCompositeKeyWithPagination(objectType string
 }
 
 func (s *fakeStub) GetHistoryForKey(key string) (shim.HistoryQueryIteratorInterface, error) {
-	return &historyIterator{mods: s.w.history[key]}, nil
+	return &sliceIterator[*queryresult.KeyModification]{items: s.w.history[key]}, nil
 }
 
 // iterator returns an iterator over the committed values of keys.
-func (s *fakeStub) iterator(keys []string) *kvIterator {
-	it := &kvIterator{}
+func (s *fakeStub) iterator(keys []string) *sliceIterator[*queryresult.KV] {
+	it := &sliceIterator[*queryresult.KV]{}
 	for _, k := range keys {
-		it.kvs = append(it.kvs, &queryresult.KV{Key: k, Value: s.w.state[k].value})
+		it.items = append(it.items, &queryresult.KV{Key: k, Value: s.w.state[k].value})
 	}
 	return it
 }
 
-type kvIterator struct{ kvs []*queryresult.KV }
+// sliceIterator iterates over a slice: the state and history iterators of the fake.
+type sliceIterator[T any] struct{ items []T }
 
-func (it *kvIterator) HasNext() bool { return len(it.kvs) > 0 }
-func (it *kvIterator) Close() error  { return nil }
-func (it *kvIterator) Next() (*queryresult.KV, error) {
-	if len(it.kvs) == 0 {
-		return nil, errors.New("no more results")
+func (it *sliceIterator[T]) HasNext() bool { return len(it.items) > 0 }
+func (it *sliceIterator[T]) Close() error  { return nil }
+func (it *sliceIterator[T]) Next() (T, error) {
+	var v T
+	if len(it.items) == 0 {
+		return v, errors.New("no more results")
 	}
-	kv := it.kvs[0]
-	it.kvs = it.kvs[1:]
-	return kv, nil
-}
-
-type historyIterator struct {
-	mods []*queryresult.KeyModification
-}
-
-func (it *historyIterator) HasNext() bool { return len(it.mods) > 0 }
-func (it *historyIterator) Close() error  { return nil }
-func (it *historyIterator) Next() (*queryresult.KeyModification, error) {
-	if len(it.mods) == 0 {
-		return nil, errors.New("no more results")
-	}
-	m := it.mods[0]
-	it.mods = it.mods[1:]
-	return m, nil
+	v, it.items = it.items[0], it.items[1:]
+	return v, nil
 }
 
 // identity is a client identity: an MSP ID and a serialized X.509 certificate.
