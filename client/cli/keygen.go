@@ -80,6 +80,22 @@ func keygenStore(ctx context.Context, p profile.Profile, fn func(b *blobstore.Bu
 	return fn(b)
 }
 
+// keygenRequire returns a usage error naming the flags among names that were not given.
+// (The checks are here rather than cobra's MarkFlagRequired, whose error would not be a
+// usage error.)
+func keygenRequire(cmd *cobra.Command, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if !cmd.Flags().Changed(n) {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		return usageError{fmt.Errorf("%s needs %s; see %s --help", cmd.CommandPath(), strings.Join(missing, " and "), cmd.CommandPath())}
+	}
+	return nil
+}
+
 // keygenDigestFlag checks a digest given as a flag.
 func keygenDigestFlag(name, d string) error {
 	if err := blobstore.ValidDigest(d); err != nil {
@@ -165,6 +181,9 @@ recipient (printed by its transport step). Prints the setup digest every holder 
     --recipient HospitalBMSP=age1... --recipient StatOfficeMSP=age1...`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := keygenRequire(cmd, "recipient"); err != nil {
+				return err
+			}
 			if err := keygenParams(paramSet); err != nil {
 				return err
 			}
@@ -201,7 +220,6 @@ recipient (printed by its transport step). Prints the setup digest every holder 
 	f := cmd.Flags()
 	f.StringArrayVar(&recipients, "recipient", nil, "MSPID=age1... transport recipient of a key holder (one per key holder)")
 	f.StringVar(&paramSet, "params", params.N14T58, "homomorphic parameter set")
-	_ = cmd.MarkFlagRequired("recipient")
 	return cmd
 }
 
@@ -214,6 +232,9 @@ func (a *app) keygenContributeCommand() *cobra.Command {
 print its digest for the others. Running it again prints the same digest.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := keygenRequire(cmd, "setup"); err != nil {
+				return err
+			}
 			if err := keygenDigestFlag("setup", setup); err != nil {
 				return err
 			}
@@ -243,7 +264,6 @@ print its digest for the others. Running it again prints the same digest.`,
 		},
 	}
 	cmd.Flags().StringVar(&setup, "setup", "", "setup digest (required)")
-	_ = cmd.MarkFlagRequired("setup")
 	return cmd
 }
 
@@ -257,6 +277,9 @@ func (a *app) keygenFinalizeCommand() *cobra.Command {
 its key share at the profile's keySharePath (mode 0600) and destroy its transport identity.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := keygenRequire(cmd, "setup", "message"); err != nil {
+				return err
+			}
 			if err := keygenDigestFlag("setup", setup); err != nil {
 				return err
 			}
@@ -291,8 +314,6 @@ its key share at the profile's keySharePath (mode 0600) and destroy its transpor
 	f := cmd.Flags()
 	f.StringVar(&setup, "setup", "", "setup digest (required)")
 	f.StringSliceVar(&messages, "message", nil, "every key holder's round-message digest, comma-separated or repeated (required)")
-	_ = cmd.MarkFlagRequired("setup")
-	_ = cmd.MarkFlagRequired("message")
 	return cmd
 }
 
@@ -306,6 +327,9 @@ upload them with the ceremony's manifest and record the collective key on the le
 holders only). Publishing the same ceremony again is harmless.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := keygenRequire(cmd, "key-id", "setup", "message"); err != nil {
+				return err
+			}
 			if err := keygenKeyID(in.KeyID); err != nil {
 				return err
 			}
@@ -330,9 +354,6 @@ holders only). Publishing the same ceremony again is harmless.`,
 	f.StringVar(&in.KeyID, "key-id", "", "ID of the collective key on the ledger (required)")
 	f.StringVar(&in.SetupDigest, "setup", "", "setup digest (required)")
 	f.StringSliceVar(&in.MessageDigests, "message", nil, "every key holder's round-message digest, comma-separated or repeated (required)")
-	for _, n := range []string{"key-id", "setup", "message"} {
-		_ = cmd.MarkFlagRequired(n)
-	}
 	return cmd
 }
 
@@ -352,6 +373,9 @@ share belongs to it, nothing is done, so a demo can be re-run.`,
     --holder statoffice.yaml --holder hospitala.yaml --holder hospitalb.yaml`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := keygenRequire(cmd, "key-id", "holder"); err != nil {
+				return err
+			}
 			if err := keygenKeyID(keyID); err != nil {
 				return err
 			}
@@ -418,8 +442,6 @@ share belongs to it, nothing is done, so a demo can be re-run.`,
 	f.StringVar(&keyID, "key-id", "", "ID of the collective key on the ledger (required)")
 	f.StringVar(&paramSet, "params", params.N14T58, "homomorphic parameter set")
 	f.StringArrayVar(&holderProfiles, "holder", nil, "profile file of a key holder (one per key holder; required)")
-	_ = cmd.MarkFlagRequired("key-id")
-	_ = cmd.MarkFlagRequired("holder")
 	return cmd
 }
 
