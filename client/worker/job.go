@@ -89,8 +89,8 @@ func (w *Worker) process(ctx context.Context, id string) (out outcome) {
 	defer stopRenewing()
 	in, err := w.compute(jobCtx, log, id)
 	stopRenewing()
-	if err == nil {
-		err = jobContextErr(jobCtx)
+	if cause := jobContextErr(jobCtx); cause != nil {
+		err = cause // the lease was lost or the worker stopped: that is why it failed
 	}
 	if err != nil {
 		return w.failed(log, id, err, claimed)
