@@ -90,7 +90,12 @@ func startFHIR(s policies.Schema, bundle bool, opts []Option) (*collector, optio
 		return nil, options{}, err
 	}
 	o := newOptions(opts)
-	plan, err := o.mapping.compile(s)
+	m := o.mapping
+	if m == nil {
+		d := DefaultFHIRMapping()
+		m = &d
+	}
+	plan, err := m.compile(s)
 	if err != nil {
 		return nil, options{}, fmt.Errorf("records: %w", err)
 	}

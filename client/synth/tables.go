@@ -36,9 +36,10 @@ var ageWeightTable = func() []float64 {
 	return w
 }()
 
-// group is a diagnosis group: its code, typical ICD-10 codes, its share of admissions of
-// adults (weight) with multipliers for children and older people, the median length of
-// stay in days at age 40, and the cost of a stay (a base plus a cost per day, in euros).
+// group is a diagnosis group: its code, typical ICD-10 codes, its weight among admissions
+// of adults (pregnancies count only for women of 15 to 49) with multipliers for children
+// and older people, the median length of stay in days at age 40, and the cost of a stay (a
+// base plus a cost per day, in euros).
 type group struct {
 	code              string
 	icd10             []string
@@ -58,7 +59,7 @@ var groups = [...]group{
 	{"J00-J99", []string{"J18.9", "J44.1", "J20.9", "J45.9", "J96.0"}, 9, 2.5, 1.3, 5, 3500, 650},
 	{"K00-K93", []string{"K35.8", "K80.2", "K56.7", "K40.9", "K57.3"}, 11, 0.8, 1, 3, 3800, 650},
 	{"M00-M99", []string{"M17.1", "M16.1", "M54.5", "M48.0"}, 7, 0.3, 1.1, 4, 6500, 600},
-	{"O00-O99", []string{"O80", "O82", "O70.0", "O47.9"}, 7, 0, 0, 2.5, 2200, 600},
+	{"O00-O99", []string{"O80", "O82", "O70.0", "O47.9"}, 60, 0, 0, 2.5, 2200, 600},
 	{"S00-T98", []string{"S72.0", "S06.0", "S82.8", "T81.4", "S52.5"}, 10, 1.2, 0.9, 4, 4500, 650},
 	{"OTHER", []string{"N39.0", "R07.4", "L03.1", "G40.9", "N18.5", "R55", "H25.9"}, 21, 1, 1, 2.5, 2000, 600},
 }
