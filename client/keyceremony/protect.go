@@ -141,9 +141,12 @@ func ProtectionFromEnv(lookup func(string) (string, bool), create bool) (p Prote
 		return p, false, err
 	case idFile != "":
 		p, err := IdentityFile(idFile)
-		if create && errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case create && errors.Is(err, fs.ErrNotExist):
 			p, err = NewIdentityFile(idFile)
 			return p, err == nil, err
+		case errors.Is(err, fs.ErrNotExist):
+			return Protection{}, false, fmt.Errorf("%w: the identity file %s of %s does not exist (the transport step creates it): %w", ErrProtection, idFile, EnvIdentityFile, fs.ErrNotExist)
 		}
 		return p, false, err
 	}
