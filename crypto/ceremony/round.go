@@ -126,7 +126,7 @@ func Contribute(setup Setup, holder int) ([]byte, error) {
 	thr := multiparty.NewThresholdizer(p)
 	poly, err := thr.GenShamirPolynomial(t, sk)
 	if err != nil {
-		return nil, fmt.Errorf("Shamir polynomial: %w", err)
+		return nil, fmt.Errorf("generate the Shamir polynomial: %w", err)
 	}
 	defer func() {
 		for _, c := range poly.Value {
