@@ -67,10 +67,21 @@ func Execute(args []string, stdout, stderr io.Writer, lookupEnv func(string) (st
 	}
 	fmt.Fprintln(stderr, "statledger: "+oneLine(err))
 	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+	if errors.As(err, &ue) || isCobraUsage(err) {
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// isCobraUsage reports errors that cobra itself returns for a bad command line.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "required flag(s)", "if any flags in the group", "unknown flag", "unknown shorthand flag"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // oneLine keeps an error to one line: gateway errors list each peer on its own line.
@@ -96,7 +107,7 @@ STATLEDGER_* variables and flags override its fields.`,
 	pf.StringVar(&a.profilePath, "profile", "", "profile file of the identity to act as (default $"+profile.EnvProfile+")")
 	pf.StringVarP(&a.output, "output", "o", "", "output format: table or json (default: the profile's)")
 	pf.StringVar(&a.peer, "peer", "", "peer gateway host:port (overrides the profile's peerEndpoint)")
-	root.AddCommand(a.consortiumCommand(), a.datasetCommand(), a.queryCommand(), a.synthCommand(), a.workerCommand())
+	root.AddCommand(a.consortiumCommand(), a.datasetCommand(), a.queryCommand(), a.dataCommand(), a.synthCommand(), a.workerCommand())
 	return root
 }
 
