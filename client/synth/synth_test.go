@@ -145,7 +145,7 @@ func TestTheCodesAreThoseOfTheShippedSchema(t *testing.T) {
 }
 
 func TestDistributionsArePlausible(t *testing.T) {
-	const n = 200_000
+	const n = 100_000
 	g, err := NewGenerator(Config{Seed: 2026})
 	require.NoError(t, err)
 	var (
