@@ -28,7 +28,8 @@
 //     is harmless.
 //
 // RunLocal runs all five steps in one process for several holders, each with its own key
-// share path: the demo's ceremony.
+// share path: the demo's ceremony. If publishing fails there, the error gives the setup and
+// message digests, so that Publish (`statledger consortium keygen publish`) can be retried.
 //
 // # What the ledger records
 //

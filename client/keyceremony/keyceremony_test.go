@@ -465,6 +465,7 @@ func TestLocalCeremonyRefusesHoldersThatAreNotTheConsortiums(t *testing.T) {
 	// Recorded as an organisation that is not a key holder: refused by the ledger.
 	_, err = keyceremony.RunLocal(ctx, newFakeLedger(regulator), store, keyceremony.LocalInput{KeyID: "k2", ParamSet: testSet, Holders: localHolders(t)})
 	require.ErrorIs(t, err, ledger.ErrForbidden)
+	require.Contains(t, err.Error(), "every key share is written but publishing failed (retry with setup ")
 }
 
 // matches reports whether err matches want; a nil want matches any error.

@@ -235,7 +235,7 @@ func (ks *KeySet) LoadThresholdKey(mspID, keySharePath string, prot Protection) 
 		return nil, fmt.Errorf("load key share of %s: %w: no key share path", mspID, ErrNoKeyShare)
 	}
 	if _, err := os.Lstat(keySharePath); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("load key share of %s: %w at %s: %w", mspID, ErrNoKeyShare, keySharePath, err)
+		return nil, fmt.Errorf("load key share of %s: %w at %s (%w)", mspID, ErrNoKeyShare, keySharePath, fs.ErrNotExist)
 	}
 	tk, err := ceremony.LoadThresholdKey(ks.set, keySharePath, prot.identity)
 	if err != nil {

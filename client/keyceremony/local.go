@@ -129,7 +129,10 @@ func RunLocal(ctx context.Context, l Ledger, store Blobs, in LocalInput) (LocalR
 		return LocalResult{}, fmt.Errorf("local ceremony: %w", err)
 	}
 	if out.Published, err = Publish(ctx, l, store, PublishInput{KeyID: in.KeyID, SetupDigest: out.Setup.Digest, MessageDigests: digests}); err != nil {
-		return LocalResult{}, fmt.Errorf("local ceremony: %w", err)
+		// The key shares are written: the ceremony is complete but for its publication,
+		// which anyone may retry with the public digests.
+		return LocalResult{}, fmt.Errorf("local ceremony: every key share is written but publishing failed (retry with setup %s and messages %s): %w",
+			out.Setup.Digest, strings.Join(digests, ","), err)
 	}
 	return out, nil
 }
