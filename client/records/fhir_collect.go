@@ -8,13 +8,13 @@ import (
 )
 
 // The FHIR readers turn resources into records in two passes. While reading, a collector
-// keeps a compact summary of each resource the plan needs (indices, dates and amounts, some
-// tens of bytes, never the JSON) and checks each element at once, so that an error names the
-// entry or line at fault. At the end of input, when every reference can be resolved
-// whatever the order of the resources, it joins each Encounter with its Patient, principal
-// Condition and Claims and passes the record to the handler, in the order of the
-// Encounters. Both readers share the collector; they differ only in how they find
-// resources in the input.
+// keeps a compact summary of each resource the plan needs (indices, dates and amounts:
+// about a hundred bytes with its reference keys, never the JSON) and checks each element at
+// once, so that an error names the entry or line at fault. At the end of input, when every
+// reference can be resolved whatever the order of the resources, it joins each Encounter
+// with its Patient, principal Condition and Claims, checks every record, and then passes
+// them to the handler in the order of the Encounters. Both readers share the collector;
+// they differ only in how they find resources in the input.
 
 // kind is the type of a resource a collector keeps.
 type kind uint8

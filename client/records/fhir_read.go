@@ -24,7 +24,7 @@ import (
 // The Bundle is read as a stream with encoding/json's Decoder, one entry at a time: an
 // entry may be at most the line limit long (WithMaxLineBytes), the Bundle at most
 // WithMaxBundleBytes, and each resource type at most WithMaxRecords resources. Memory grows
-// with the number of resources (tens of bytes each), not with their size. Records are
+// with the number of resources (about a hundred bytes each), not with their size. Records are
 // passed to fn in the order of the Encounters, after the whole Bundle has been read and
 // checked; an error means fn has not been called.
 //
