@@ -17,6 +17,8 @@ import (
 	"filippo.io/age"
 
 	"github.com/statledger/statledger/chaincode/ledger"
+	"github.com/statledger/statledger/client/blobstore"
+	"github.com/statledger/statledger/client/ledgerapi"
 	"github.com/statledger/statledger/crypto/ceremony"
 	"github.com/statledger/statledger/crypto/codec"
 	"github.com/statledger/statledger/crypto/params"
@@ -54,6 +56,11 @@ type Ledger interface {
 	KeyReader
 	RecordCollectiveKey(ctx context.Context, in ledger.CollectiveKeyInput) (ledger.CollectiveKey, error)
 }
+
+var (
+	_ Ledger = (*ledgerapi.API)(nil)
+	_ Blobs  = (*blobstore.Bucket)(nil)
+)
 
 // Errors of the steps, wrapped with what was being done.
 var (
