@@ -1,6 +1,8 @@
 package records
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,12 +23,13 @@ import (
 // skipped; those of the four types must have every element the mapping needs, even when no
 // Encounter uses them.
 //
-// The Bundle is read as a stream with encoding/json's Decoder, one entry at a time: an
-// entry may be at most the line limit long (WithMaxLineBytes), the Bundle at most
-// WithMaxBundleBytes, and each resource type at most WithMaxRecords resources. Memory grows
-// with the number of resources (about a hundred bytes each), not with their size. Records are
-// passed to fn in the order of the Encounters, after the whole Bundle has been read and
-// checked; an error means fn has not been called.
+// The Bundle may start with a UTF-8 byte order mark. It is read as a stream with
+// encoding/json's Decoder, one entry at a time: an entry may be at most the line limit long
+// (WithMaxLineBytes), the Bundle at most WithMaxBundleBytes, and each resource type at most
+// WithMaxRecords resources. Memory grows with the number of resources (about a hundred
+// bytes each), not with their size. Records are passed to fn in the order of the
+// Encounters, after the whole Bundle has been read and checked; an error means fn has not
+// been called.
 //
 // Errors are *ParseError values naming the entry and element, such as
 // `Bundle.entry[7], Patient.gender: value is not a code of the dimension`; a schema that
@@ -37,7 +40,11 @@ func ReadFHIRBundle(r io.Reader, s policies.Schema, fn Handler, opts ...Option) 
 	if err != nil {
 		return 0, err
 	}
-	br := &boundedReader{r: r, total: o.maxBundleBytes}
+	in := bufio.NewReader(r)
+	if bom, _ := in.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = in.Discard(3)
+	}
+	br := &boundedReader{r: in, total: o.maxBundleBytes}
 	b := bundleReader{dec: json.NewDecoder(br), br: br, maxValue: int64(o.maxLineBytes)}
 	if err := b.read(c); err != nil {
 		return 0, err
@@ -53,7 +60,8 @@ func ReadFHIRBundle(r io.Reader, s policies.Schema, fn Handler, opts ...Option) 
 // Records are made as ReadFHIRBundle makes them, from the same resources and mapping, with
 // references of the form "Type/id". Lines may be at most the line limit long; blank lines
 // are skipped. Errors are *ParseError values naming the line and element. It is safe for
-// concurrent use on different readers.
+// concurrent use on different readers. As with ReadFHIRBundle, records are passed to fn
+// only once the whole input has been read and checked.
 func ReadFHIRNDJSON(r io.Reader, s policies.Schema, fn Handler, opts ...Option) (int, error) {
 	c, o, err := startFHIR(s, false, opts)
 	if err != nil {

@@ -206,6 +206,13 @@ func TestReadFHIRBundleRefusesMalformedBundles(t *testing.T) {
 	}
 }
 
+func TestReadFHIRBundleSkipsAByteOrderMark(t *testing.T) {
+	s := healthcareSchema(t)
+	n, err := ReadFHIRBundle(strings.NewReader("\xef\xbb\xbf"+bundleOf(admission())), s, func([]int, []int64) error { return nil })
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+}
+
 func TestReadFHIRBundleTakesABundleOfExactlyTheLimit(t *testing.T) {
 	s := healthcareSchema(t)
 	valid := bundleOf(admission())
