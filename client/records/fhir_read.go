@@ -132,7 +132,7 @@ func (b *bundleReader) read(c *collector) error {
 	}
 	var (
 		resourceType string
-		seen         = map[string]bool{}
+		seen         = map[string]bool{"resourceType": false, "entry": false} // whether read
 		skip         json.RawMessage
 		e            bundleEntry
 	)
@@ -142,10 +142,12 @@ func (b *bundleReader) read(c *collector) error {
 			return err
 		}
 		name, _ := key.(string)
-		if seen[name] && (name == "resourceType" || name == "entry") {
-			return b.fail("Bundle."+name, fmt.Errorf("%w: the element appears twice", ErrSyntax))
+		if done, tracked := seen[name]; tracked {
+			if done {
+				return b.fail("Bundle."+name, fmt.Errorf("%w: the element appears twice", ErrSyntax))
+			}
+			seen[name] = true
 		}
-		seen[name] = true
 		switch name {
 		case "resourceType":
 			if err := b.decode(&resourceType, "Bundle.resourceType", nil); err != nil {
