@@ -61,7 +61,9 @@ func FormatOf(name string, r *bufio.Reader) Format {
 }
 
 // Read reads r in format f with the matching reader (ReadCSV, ReadFHIRBundle or
-// ReadFHIRNDJSON) and returns the number of records passed to fn.
+// ReadFHIRNDJSON) and returns the number of records passed to fn, with that reader's
+// errors, or an error for an unknown format. It is safe for concurrent use on different
+// readers.
 func Read(r io.Reader, f Format, s policies.Schema, fn Handler, opts ...Option) (int, error) {
 	switch f {
 	case FormatCSV:

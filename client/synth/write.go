@@ -53,7 +53,8 @@ func NewWriter(w io.Writer, f records.Format, provider string) (Writer, error) {
 
 // Generate writes cfg.Records admissions drawn from a Generator seeded with cfg.Seed to w in
 // format f. It returns an error wrapping ErrConfig for an invalid configuration, an error
-// for an unknown format, or the error of w.
+// for an unknown format, or the error of w. It is safe for concurrent use on different
+// writers.
 func Generate(w io.Writer, f records.Format, cfg Config) error {
 	g, err := NewGenerator(cfg)
 	if err != nil {
