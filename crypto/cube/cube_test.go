@@ -230,3 +230,33 @@ func TestLayoutIsDeterministicAndPacksRows(t *testing.T) {
 	require.Equal(t, 9, small.Blocks())
 	require.Equal(t, 5, small.Ciphertexts())
 }
+
+func TestFingerprintTellsLayoutsApart(t *testing.T) {
+	base, err := NewLayout(testSchema(), 64)
+	require.NoError(t, err)
+	same, err := NewLayout(testSchema(), 64)
+	require.NoError(t, err)
+	require.Equal(t, base.Fingerprint(), same.Fingerprint())
+	for _, tc := range []struct {
+		name   string
+		change func(*policies.Schema) int
+	}{
+		{"other row size", func(*policies.Schema) int { return 128 }},
+		{"a renamed code", func(s *policies.Schema) int { s.Dimensions[2].Codes = []string{"F", "X"}; return 64 }},
+		{"codes moved between dimensions", func(s *policies.Schema) int {
+			s.Dimensions[1].Codes = []string{"A1", "A2"}
+			s.Dimensions[2].Codes = []string{"A3", "F", "M"}
+			return 64
+		}},
+		{"another bound", func(s *policies.Schema) int { s.Measures[1].Max = 51; return 64 }},
+		{"another histogram edge", func(s *policies.Schema) int { s.Measures[0].HistogramEdges = []int64{1, 4, 15}; return 64 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSchema()
+			rows := tc.change(&s)
+			l, err := NewLayout(s, rows)
+			require.NoError(t, err)
+			require.NotEqual(t, base.Fingerprint(), l.Fingerprint())
+		})
+	}
+}

@@ -36,7 +36,6 @@ package cube
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -149,19 +148,42 @@ func NewLayout(schema policies.Schema, rowSlots int) (*Layout, error) {
 	return l, nil
 }
 
-// Fingerprint returns the SHA-256 digest that identifies the layout: it covers the
-// schema (dimensions, codes, measures, bounds, histogram edges, in order) and the row
-// size, so two layouts with the same fingerprint place every value in the same slot.
-// Encrypted cubes carry it, and a cube of another layout is refused.
+// Fingerprint returns the SHA-256 digest that identifies the layout: it covers exactly
+// what places values in slots (the row size; dimension names and codes; measure names,
+// bounds and histogram edges; all in order, length-prefixed), so two layouts with the
+// same fingerprint place every value in the same slot. Encrypted cubes carry it, and a
+// cube of another layout is refused.
 func (l *Layout) Fingerprint() [32]byte {
 	h := sha256.New()
-	h.Write([]byte("statledger cube layout v1\x00"))
-	var n [8]byte
-	binary.LittleEndian.PutUint64(n[:], uint64(l.rowSlots))
-	h.Write(n[:])
-	// Marshalling plain structs of strings and integers cannot fail.
-	b, _ := json.Marshal(l.schema)
-	h.Write(b)
+	var buf [8]byte
+	num := func(v uint64) {
+		binary.LittleEndian.PutUint64(buf[:], v)
+		h.Write(buf[:])
+	}
+	str := func(s string) {
+		num(uint64(len(s)))
+		h.Write([]byte(s))
+	}
+	str("statledger cube layout v1")
+	num(uint64(l.rowSlots))
+	num(uint64(len(l.schema.Dimensions)))
+	for _, d := range l.schema.Dimensions {
+		str(d.Name)
+		num(uint64(len(d.Codes)))
+		for _, c := range d.Codes {
+			str(c)
+		}
+	}
+	num(uint64(len(l.schema.Measures)))
+	for _, m := range l.schema.Measures {
+		str(m.Name)
+		num(uint64(m.Min))
+		num(uint64(m.Max))
+		num(uint64(len(m.HistogramEdges)))
+		for _, e := range m.HistogramEdges {
+			num(uint64(e))
+		}
+	}
 	return [32]byte(h.Sum(nil))
 }
 
