@@ -179,3 +179,23 @@ func readProtectionFile(path string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// Seal writes data to a new file at path, mode 0600, sealed with age to this protection
+// (ceremony.SaveSecret); it never overwrites. Other secrets of the same organisation,
+// such as an analyst's key pair, are kept this way too. Errors wrap ErrProtection for
+// the zero Protection, or are SaveSecret's.
+func (p Protection) Seal(path string, data []byte) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	return ceremony.SaveSecret(path, data, p.recipient)
+}
+
+// Open reads and opens a file that Seal wrote. Errors wrap ErrProtection for the zero
+// Protection, or are ceremony.LoadSecret's (a missing file wraps fs.ErrNotExist).
+func (p Protection) Open(path string) ([]byte, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	return ceremony.LoadSecret(path, p.identity)
+}
