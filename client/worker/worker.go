@@ -291,6 +291,7 @@ func (w *Worker) listen(ctx context.Context, p *pool) {
 			w.log.Warn("cannot listen to chaincode events; retrying", "error", err)
 		} else {
 			for ev := range events {
+				w.log.Debug("chaincode event", "event", ev.Name, "block", ev.BlockNumber, "tx", ev.TxID)
 				if id, ok := w.jobEvent(ev); ok {
 					p.enqueue(ctx, id)
 				}
