@@ -56,6 +56,9 @@ func (w *Worker) process(ctx context.Context, id string) (out outcome) {
 		return outcome{}
 	}
 	job, err := w.ledger.GetJob(ctx, id)
+	if ctx.Err() != nil {
+		return outcome{} // stopping: not a failure of the job
+	}
 	if err != nil {
 		return w.failed(log, id, fail(stageRead, fmt.Errorf("read job: %w", err)), claimed)
 	}
@@ -68,6 +71,8 @@ func (w *Worker) process(ctx context.Context, id string) (out outcome) {
 	}
 	job, err = w.ledger.ClaimJob(ctx, id, w.cfg.leaseSeconds())
 	switch {
+	case err != nil && ctx.Err() != nil:
+		return outcome{} // stopping; a claim that went through expires unused
 	case errors.Is(err, ledger.ErrConflict) || errors.Is(err, ledger.ErrBadState):
 		if errors.Is(err, ledger.ErrConflict) {
 			w.metrics.conflicts.Inc()

@@ -112,7 +112,7 @@ type Summary struct {
 // (ErrNotWorker) or the scan fails, and one wrapping ErrJobFailed, with the Summary,
 // when a job failed.
 func (w *Worker) Once(ctx context.Context) (Summary, error) {
-	var sum Summary
+	sum := Summary{Posted: []ledger.Result{}, FailedQueries: []string{}}
 	if err := w.identify(ctx); err != nil {
 		return sum, err
 	}

@@ -133,6 +133,19 @@ func TestOnceComputesEveryClaimableJobExactly(t *testing.T) {
 	require.Len(t, w.ledger.posted(), 3)
 }
 
+func TestRestartedWorkerResumesItsOwnLiveLease(t *testing.T) {
+	w := newWorld(t)
+	w.ledger.approve("q-1", w.dataset.ID, countByRegion(), w.digests)
+	// The worker's previous process claimed the job and died; same identity, new process.
+	_, err := w.ledger.as(workerMSP, "w1").ClaimJob(context.Background(), "q-1", 3600)
+	require.NoError(t, err)
+	sum, err := w.newWorker(t, worker.Config{}).Once(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, sum.Succeeded)
+	require.Equal(t, 2, w.ledger.job("q-1").Claims)
+	w.requireExact(t, sum.Posted[0])
+}
+
 func TestTwoWorkersRacingForOneJobPostOneResult(t *testing.T) {
 	w := newWorld(t)
 	w.ledger.approve("q-1", w.dataset.ID, countByRegion(), w.digests)
