@@ -155,6 +155,17 @@ func Digest(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// ParseDigest returns the 32 bytes of a digest as ValidDigest accepts it, the form the
+// cryptography's decoders check blobs against. Errors wrap ErrInvalidDigest.
+func ParseDigest(digest string) ([32]byte, error) {
+	var d [32]byte
+	if err := ValidDigest(digest); err != nil {
+		return d, err
+	}
+	_, err := hex.Decode(d[:], []byte(digest))
+	return d, err
+}
+
 // ValidDigest returns nil if digest is 64 lowercase hexadecimal characters, and an error
 // wrapping ErrInvalidDigest otherwise.
 func ValidDigest(digest string) error {
