@@ -100,12 +100,18 @@ func submissionInput(period string, blobs ...string) ledger.SubmissionInput {
 	return in
 }
 
+// queryInput asks for counts by region in 2025, re-encrypted towards the analyst key
+// "analyst pk" and decrypted by the first t = 2 key holders in consortium order,
+// StatOffice and HospitalA.
 func queryInput(key string) ledger.QueryInput {
 	return ledger.QueryInput{
-		IdempotencyKey: key,
-		DatasetID:      datasetA,
-		Period:         "2025",
-		Spec:           policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: policies.MicroPerEpsilon / 2},
+		IdempotencyKey:   key,
+		DatasetID:        datasetA,
+		Period:           "2025",
+		Spec:             policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: policies.MicroPerEpsilon / 2},
+		AnalystKeyDigest: digest("analyst pk"),
+		AnalystKeyURI:    "file:///blobs/" + digest("analyst pk"),
+		Decryptors:       []string{statMSP, hospAMSP},
 	}
 }
 
@@ -213,6 +219,8 @@ func TestHappyPathFromConsortiumToRelease(t *testing.T) {
 	share := func(id identity, tag string) (string, error) {
 		return f.submit(id, "PostDecryptionShare", jsonString(t, ledger.ShareInput{QueryID: q.ID, Digest: digest(tag), URI: "file:///blobs/" + tag, Size: 100}))
 	}
+	require.Equal(t, []string{hospAMSP, statMSP}, q.Decryptors)
+	require.Equal(t, digest("analyst pk"), q.AnalystKeyDigest)
 	_, err = share(c.hospA, "share-a")
 	require.NoError(t, err)
 	_, err = share(c.hospA, "share-a-again")
@@ -220,12 +228,14 @@ func TestHappyPathFromConsortiumToRelease(t *testing.T) {
 	_, err = share(c.reg, "share-r")
 	requireCode(t, ledger.CodeForbidden, err)
 	_, err = share(c.hospB, "share-b")
+	requireCode(t, ledger.CodeForbidden, err) // a key holder, but not one of the query's decryptors
+	_, err = share(c.stat, "share-s")
 	require.NoError(t, err)
 	q = read[ledger.Query](f, c.reg, "GetQuery", q.ID)
 	require.Equal(t, ledger.StatusReady, q.Status)
-	require.Equal(t, []string{hospAMSP, hospBMSP}, q.ShareOrgs)
-	_, err = share(c.stat, "share-late")
-	requireCode(t, ledger.CodeBadState, err)
+	require.Equal(t, []string{hospAMSP, statMSP}, q.ShareOrgs)
+	_, err = share(c.hospB, "share-late")
+	requireCode(t, ledger.CodeForbidden, err)
 
 	table := "region,count\nR01,120\n"
 	rel := ledger.ReleaseInput{QueryID: q.ID, Format: ledger.FormatCSV, TableDigest: digest(table), Table: table, Suppressed: []int{3}}
@@ -259,7 +269,7 @@ func TestHappyPathFromConsortiumToRelease(t *testing.T) {
 	require.Len(t, read[[]ledger.Result](f, c.reg, "ListResults", q.ID), 1)
 	require.Equal(t, res.OutputDigest, read[ledger.Result](f, c.reg, "GetResult", q.ID, statMSP).OutputDigest)
 	require.Len(t, read[[]ledger.DecryptionShare](f, c.reg, "ListDecryptionShares", q.ID), 2)
-	require.Equal(t, digest("share-b"), read[ledger.DecryptionShare](f, c.reg, "GetDecryptionShare", q.ID, hospBMSP).Digest)
+	require.Equal(t, digest("share-s"), read[ledger.DecryptionShare](f, c.reg, "GetDecryptionShare", q.ID, statMSP).Digest)
 	require.Equal(t, release, read[ledger.Release](f, c.reg, "GetRelease", q.ID))
 	require.Len(t, read[ledger.Page[ledger.Release]](f, c.reg, "ListReleases", "").Items, 1)
 	require.Len(t, read[ledger.Page[ledger.Query]](f, c.reg, "ListQueries", datasetA, "").Items, 1)

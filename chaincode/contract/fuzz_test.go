@@ -23,6 +23,7 @@ func FuzzInvoke(f *testing.F) {
 	f.Add(uint8(0), "statledger:GetConsortium", uint8(0), uint8(0), "", "", "")
 	f.Add(uint8(0), "getQuery", uint8(1), uint8(1), "q-1", "", "")
 	f.Add(uint8(7), "", uint8(2), uint8(1), `{"idempotencyKey":"k","datasetID":"admissions","spec":{"statistic":"count","groupBy":["region"],"epsilon":"0.5"}}`, "", "")
+	f.Add(uint8(7), "", uint8(0), uint8(1), jsonString(f, queryInput("fuzz")), "", "")
 	net, c := setup(f, nil)
 	ids := []identity{c.stat, c.stat2, c.hospA, c.hospB, c.reg, c.lab, c.outsider}
 	codes := make([]string, len(ledger.Codes))

@@ -113,28 +113,26 @@ func (c *statsContract) PostResult(ctx *txContext, result string) (string, error
 
 // PostDecryptionShare records the calling key holder's decryption share of a decrypting
 // query (a ledger.ShareInput as JSON: query ID, share digest, URI and size) and returns
-// the ledger.DecryptionShare; with the key's threshold of shares the query becomes ready.
-// Errors: CONFLICT for a second share from the same organisation (threshold protocols are
-// never re-run), NOT_FOUND, FORBIDDEN for a caller outside the key ceremony, BAD_STATE,
-// INVALID. Event: share.recorded, with the share digest and the query's new status.
+// the ledger.DecryptionShare. Only the query's decryptors, fixed when it was requested,
+// may post; the query becomes ready when every one of them has. Errors: CONFLICT for a
+// second share from the same organisation (threshold protocols are never re-run),
+// NOT_FOUND, FORBIDDEN for a caller that is not one of the query's decryptors (the
+// message names them), BAD_STATE, INVALID. Event: share.recorded, with the share digest
+// and the query's new status.
 func (c *statsContract) PostDecryptionShare(ctx *txContext, share string) (string, error) {
 	in, err := ledger.DecodeShareInput(share)
 	if err != nil {
 		return "", err
 	}
-	q, ds, err := readQueryAndDataset(ctx, in.QueryID)
+	q, err := readQuery(ctx, in.QueryID)
 	if err != nil {
-		return "", err
-	}
-	var key ledger.CollectiveKey
-	if err := mustGetJSON(ctx, ledger.CollectiveKeyKey(ds.KeyID), "collective key", ds.KeyID, &key); err != nil {
 		return "", err
 	}
 	posted, err := exists(ctx, ledger.ShareKey(q.ID, ctx.caller.MSPID))
 	if err != nil {
 		return "", err
 	}
-	q, s, err := ledger.ApplyShare(q, key, in, posted, ctx.caller.MSPID, ctx.txID, ctx.at)
+	q, s, err := ledger.ApplyShare(q, in, posted, ctx.caller.MSPID, ctx.txID, ctx.at)
 	if err != nil {
 		return "", err
 	}

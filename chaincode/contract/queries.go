@@ -6,13 +6,16 @@ import (
 
 // RequestQuery records an analyst's request for a table (a ledger.QueryInput as JSON:
 // idempotency key, dataset, optional period, statistic, measure, group-by, filters,
-// epsilon) as a pending query and returns the ledger.Query; its ID derives from the
-// caller's organisation and the idempotency key. Sending the same request again returns
-// the existing query, whatever its status, and writes and spends nothing. Errors:
-// CONFLICT for a used idempotency key with different content, NOT_FOUND for an unknown
-// dataset, INVALID when the policy refuses the query (the message names the field),
-// BAD_STATE for an inactive dataset or too few live submissions, BUDGET_EXCEEDED.
-// Event: query.pending (none for a resent request).
+// epsilon, the digest and URI of the analyst's public key, and the decryptors) as a
+// pending query and returns the ledger.Query; its ID derives from the caller's
+// organisation and the idempotency key. The decryptors are checked against the dataset's
+// collective key record: exactly its threshold of its participants. Sending the same
+// request again returns the existing query, whatever its status, and writes and spends
+// nothing. Errors: CONFLICT for a used idempotency key with different content, NOT_FOUND
+// for an unknown dataset or collective key, INVALID when the policy refuses the query
+// (the message names the field) or for wrong decryptors, BAD_STATE for an inactive
+// dataset or too few live submissions, BUDGET_EXCEEDED. Event: query.pending (none for a
+// resent request).
 func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, error) {
 	in, err := ledger.DecodeQueryInput(request)
 	if err != nil {
@@ -35,6 +38,10 @@ func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, er
 	if err := mustGetJSON(ctx, ledger.DatasetKey(in.DatasetID), "dataset", in.DatasetID, &ds); err != nil {
 		return "", err
 	}
+	var key ledger.CollectiveKey
+	if err := mustGetJSON(ctx, ledger.CollectiveKeyKey(ds.KeyID), "collective key", ds.KeyID, &key); err != nil {
+		return "", err
+	}
 	budget, err := readBudget(ctx, ds.ID)
 	if err != nil {
 		return "", err
@@ -44,7 +51,7 @@ func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, er
 	if err := scan(ctx, ledger.ObjLive, periodAttrs(ds.ID, in.Period), count); err != nil {
 		return "", err
 	}
-	q, err := ledger.NewQuery(ctx.consortium, ds, budget, live, in, ctx.caller.MSPID, id, ctx.txID, ctx.at)
+	q, err := ledger.NewQuery(ctx.consortium, ds, key, budget, live, in, ctx.caller.MSPID, id, ctx.txID, ctx.at)
 	if err != nil {
 		return "", err
 	}

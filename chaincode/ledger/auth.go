@@ -68,7 +68,8 @@ func bookmarkArg() Arg                 { return Arg{Name: "bookmark", Kind: ArgB
 // InitConsortium is special: before a consortium exists, the caller must be a member of
 // the consortium it defines (checked by InitConsortium); after, it is refused.
 // Rules that depend on records (only the requester may release, only the lease holder may
-// post a result, only a key participant may post a share) are checked by the transitions.
+// post a result, only a query's decryptors may post a share) are checked by the
+// transitions.
 var Transactions = []Transaction{
 	{Name: "InitConsortium", Roles: []Role{RoleMember}, Args: []Arg{jsonArg("consortium", MaxConsortiumJSON)}},
 	{Name: "ProposeConsortiumChange", Roles: []Role{RoleMember}, Args: []Arg{jsonArg("change", MaxConsortiumChangeJSON)}},

@@ -91,14 +91,20 @@ func submission(provider, period, blob string) ledger.Submission {
 	}
 }
 
+// queryInput asks for counts by region, to be decrypted by StatOffice and HospitalA (the
+// first t = 2 key holders, named out of order) towards the analyst key "analyst pk".
 func queryInput(key string) ledger.QueryInput {
-	return ledger.QueryInput{IdempotencyKey: key, DatasetID: "ds", Spec: policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: 500_000}}
+	return ledger.QueryInput{
+		IdempotencyKey: key, DatasetID: "ds", Spec: policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: 500_000},
+		AnalystKeyDigest: digest("analyst pk"), AnalystKeyURI: "file:///blobs/" + digest("analyst pk"),
+		Decryptors: []string{stat, hosA},
+	}
 }
 
 func pendingQuery(t testing.TB) ledger.Query {
 	t.Helper()
 	ds, b := dataset(t)
-	q, err := ledger.NewQuery(consortium(), ds, b, 2, queryInput("k"), stat, ledger.QueryID(stat, "k"), txID, t0)
+	q, err := ledger.NewQuery(consortium(), ds, key(), b, 2, queryInput("k"), stat, ledger.QueryID(stat, "k"), txID, t0)
 	require.NoError(t, err)
 	return q
 }

@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/json"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/statledger/statledger/policies"
@@ -12,10 +13,10 @@ import (
 //
 // Status moves pending → approved (the approval rule is met: the submission set is frozen
 // and the budget debited) → decrypting (RequiredResults identical worker results) → ready
-// (Threshold decryption shares) → released. From pending it may instead become rejected
-// (a member's veto) or cancelled (by the requester); from approved or disputed, cancelled
-// with a refund; from approved, disputed (worker results disagree). There is no refund
-// once a query is decrypting.
+// (a decryption share from every one of the Decryptors) → released. From pending it may
+// instead become rejected (a member's veto) or cancelled (by the requester); from
+// approved or disputed, cancelled with a refund; from approved, disputed (worker results
+// disagree). There is no refund once a query is decrypting.
 type Query struct {
 	ID             string         `json:"id"`
 	IdempotencyKey string         `json:"idempotencyKey"`
@@ -31,8 +32,19 @@ type Query struct {
 	Rule            policies.ApprovalRule `json:"rule"`
 	RequiredResults int                   `json:"requiredResults"`
 	Requester       string                `json:"requester"`
-	Approvals       []Approval            `json:"approvals"`
-	Status          Status                `json:"status"`
+	// AnalystKeyDigest is the SHA-256 digest (hex) of the analyst's public key blob, at
+	// AnalystKeyURI: the key that decryption shares re-encrypt the result towards. Key
+	// holders take it from here, never from the requester off the ledger.
+	AnalystKeyDigest string `json:"analystKeyDigest"`
+	AnalystKeyURI    string `json:"analystKeyURI"`
+	// Decryptors are the MSP IDs of the key holders that decrypt the query, sorted:
+	// exactly the threshold t of the dataset's collective key, each a participant of it.
+	// They are fixed when the query is requested, before the first decryption share
+	// (a threshold protocol is never re-run for another active set); only they may post
+	// shares, and the query is ready when all of them have.
+	Decryptors []string   `json:"decryptors"`
+	Approvals  []Approval `json:"approvals"`
+	Status     Status     `json:"status"`
 	// SubmissionIDs and InputDigests are the frozen input set, sorted; set on approval.
 	SubmissionIDs []string `json:"submissionIDs"`
 	InputDigests  []string `json:"inputDigests"`
@@ -53,12 +65,19 @@ type Query struct {
 // QueryInput is the argument of RequestQuery. IdempotencyKey names the request: sending
 // the same key and content again returns the existing query and spends nothing. Period
 // restricts the query to one period's submissions; empty means the live submissions of
-// every period.
+// every period. AnalystKeyDigest (the SHA-256 of the analyst's public key blob, 64
+// lowercase hex digits) and AnalystKeyURI (where that blob is) name the key the result
+// is re-encrypted towards. Decryptors are the MSP IDs of the key holders that will
+// decrypt: exactly the threshold t of the dataset's collective key, distinct, each a
+// participant of that key; their order does not matter.
 type QueryInput struct {
-	IdempotencyKey string         `json:"idempotencyKey"`
-	DatasetID      string         `json:"datasetID"`
-	Period         string         `json:"period,omitempty"`
-	Spec           policies.Query `json:"spec"`
+	IdempotencyKey   string         `json:"idempotencyKey"`
+	DatasetID        string         `json:"datasetID"`
+	Period           string         `json:"period,omitempty"`
+	Spec             policies.Query `json:"spec"`
+	AnalystKeyDigest string         `json:"analystKeyDigest"`
+	AnalystKeyURI    string         `json:"analystKeyURI"`
+	Decryptors       []string       `json:"decryptors"`
 }
 
 // Validate checks the input on its own. It returns an INVALID *Error.
@@ -77,17 +96,39 @@ func (in QueryInput) Validate() error {
 	if err := in.Spec.Validate(); err != nil {
 		return invalid("%w", err)
 	}
+	if err := ValidateDigest("analyst key digest", in.AnalystKeyDigest); err != nil {
+		return err
+	}
+	if err := ValidateURI("analyst key URI", in.AnalystKeyURI); err != nil {
+		return err
+	}
+	if len(in.Decryptors) == 0 || len(in.Decryptors) > MaxOrgs {
+		return invalid("a query needs 1 to %d decryptors, not %d", MaxOrgs, len(in.Decryptors))
+	}
+	for _, d := range in.Decryptors {
+		if err := ValidateID("decryptor MSP ID", d); err != nil {
+			return err
+		}
+	}
+	if sorted, ok := sortedUnique(in.Decryptors); !ok {
+		return invalid("decryptors must be distinct; %s is named twice", firstRepeat(sorted))
+	}
 	return nil
 }
 
-// Digest returns the SHA-256 digest of the request's content (dataset, period and
-// specification, in canonical JSON), which idempotent replays must match.
+// Digest returns the SHA-256 digest of the request's content (dataset, period,
+// specification, analyst key and the set of decryptors, in canonical JSON), which
+// idempotent replays must match.
 func (in QueryInput) Digest() string {
+	decryptors, _ := sortedUnique(in.Decryptors)
 	b, err := json.Marshal(struct {
-		DatasetID string         `json:"datasetID"`
-		Period    string         `json:"period"`
-		Spec      policies.Query `json:"spec"`
-	}{in.DatasetID, in.Period, in.Spec})
+		DatasetID        string         `json:"datasetID"`
+		Period           string         `json:"period"`
+		Spec             policies.Query `json:"spec"`
+		AnalystKeyDigest string         `json:"analystKeyDigest"`
+		AnalystKeyURI    string         `json:"analystKeyURI"`
+		Decryptors       []string       `json:"decryptors"`
+	}{in.DatasetID, in.Period, in.Spec, in.AnalystKeyDigest, in.AnalystKeyURI, decryptors})
 	if err != nil {
 		// A Query always marshals: it holds strings, slices of strings and an Epsilon.
 		return ""
@@ -105,12 +146,14 @@ func ReplayQuery(existing Query, in QueryInput, caller string) (Query, error) {
 	return existing, nil
 }
 
-// NewQuery checks a request by analyst caller against the dataset, its budget and the
-// number of live submissions the query would run on now, and returns the pending query
-// with ID id. It returns INVALID when the policy refuses the query (the message names
-// the field), BAD_STATE for an inactive dataset or too few submissions and
-// BUDGET_EXCEEDED when the remaining budget is smaller than the query's epsilon.
-func NewQuery(c Consortium, ds Dataset, b Budget, live int, in QueryInput, caller, id, txID string, at time.Time) (Query, error) {
+// NewQuery checks a request by analyst caller against the dataset, the collective key
+// its data is encrypted under (ds.KeyID), its budget and the number of live submissions
+// the query would run on now, and returns the pending query with ID id. It returns
+// INVALID when the policy refuses the query (the message names the field) or the
+// decryptors are not exactly key.Threshold participants of the key that are key holders
+// of c, BAD_STATE for an inactive dataset or too few submissions and BUDGET_EXCEEDED
+// when the remaining budget is smaller than the query's epsilon.
+func NewQuery(c Consortium, ds Dataset, key CollectiveKey, b Budget, live int, in QueryInput, caller, id, txID string, at time.Time) (Query, error) {
 	if err := in.Validate(); err != nil {
 		return Query{}, err
 	}
@@ -121,6 +164,10 @@ func NewQuery(c Consortium, ds Dataset, b Budget, live int, in QueryInput, calle
 		return Query{}, forbidden("only an analyst may request a query; %s is not one", caller)
 	}
 	if err := RequireActive(ds); err != nil {
+		return Query{}, err
+	}
+	decryptors, err := checkDecryptors(c, ds, key, in.Decryptors)
+	if err != nil {
 		return Query{}, err
 	}
 	if err := policies.CheckQuery(ds.Schema, ds.Policy, in.Spec); err != nil {
@@ -138,26 +185,67 @@ func NewQuery(c Consortium, ds Dataset, b Budget, live int, in QueryInput, calle
 		return Query{}, err
 	}
 	return Query{
-		ID:              id,
-		IdempotencyKey:  in.IdempotencyKey,
-		RequestDigest:   in.Digest(),
-		DatasetID:       ds.ID,
-		Period:          in.Period,
-		Spec:            in.Spec,
-		EpsilonMicro:    eps,
-		Cells:           cells,
-		Rule:            ds.Policy.Approval,
-		RequiredResults: max(ds.Policy.RequiredResults, 1),
-		Requester:       caller,
-		Approvals:       []Approval{},
-		Status:          StatusPending,
-		SubmissionIDs:   []string{},
-		InputDigests:    []string{},
-		ShareOrgs:       []string{},
-		TxID:            txID,
-		RequestedAt:     at,
-		UpdatedAt:       at,
+		ID:               id,
+		IdempotencyKey:   in.IdempotencyKey,
+		RequestDigest:    in.Digest(),
+		DatasetID:        ds.ID,
+		Period:           in.Period,
+		Spec:             in.Spec,
+		EpsilonMicro:     eps,
+		Cells:            cells,
+		Rule:             ds.Policy.Approval,
+		RequiredResults:  max(ds.Policy.RequiredResults, 1),
+		Requester:        caller,
+		AnalystKeyDigest: in.AnalystKeyDigest,
+		AnalystKeyURI:    in.AnalystKeyURI,
+		Decryptors:       decryptors,
+		Approvals:        []Approval{},
+		Status:           StatusPending,
+		SubmissionIDs:    []string{},
+		InputDigests:     []string{},
+		ShareOrgs:        []string{},
+		TxID:             txID,
+		RequestedAt:      at,
+		UpdatedAt:        at,
 	}, nil
+}
+
+// checkDecryptors checks the decryptors a query names against the collective key of its
+// dataset and returns them sorted: exactly the key's threshold of them, distinct, each a
+// participant of the key and still a key holder of the consortium (only key holders may
+// post shares). The key's threshold is the consortium's when the key was recorded; it is
+// the one the key's Shamir shares were made for. It returns an INVALID *Error.
+func checkDecryptors(c Consortium, ds Dataset, key CollectiveKey, names []string) ([]string, error) {
+	if key.ID != ds.KeyID {
+		return nil, Errorf(CodeInternal, "dataset %s is encrypted under collective key %s, not %s", ds.ID, ds.KeyID, key.ID)
+	}
+	decryptors, ok := sortedUnique(names)
+	if !ok {
+		return nil, invalid("decryptors must be distinct; %s is named twice", firstRepeat(decryptors))
+	}
+	if len(decryptors) != key.Threshold {
+		return nil, invalid("a query of dataset %s needs exactly %s, the threshold of collective key %s, not %d", ds.ID, plural(key.Threshold, "decryptor"), key.ID, len(decryptors))
+	}
+	for _, d := range decryptors {
+		if !contains(key.Participants, d) {
+			return nil, invalid("decryptor %s holds no share of collective key %s; its key holders are %s", d, key.ID, strings.Join(key.Participants, ", "))
+		}
+		if !c.HasRole(d, RoleKeyHolder) {
+			return nil, invalid("decryptor %s is no longer a key holder of the consortium and could not post a decryption share", d)
+		}
+	}
+	return decryptors, nil
+}
+
+// firstRepeat returns the first string of the sorted slice ss that equals its
+// predecessor, or "".
+func firstRepeat(ss []string) string {
+	for i := 1; i < len(ss); i++ {
+		if ss[i] == ss[i-1] {
+			return ss[i]
+		}
+	}
+	return ""
 }
 
 func checkSubmissionCount(ds Dataset, period string, live int) error {
@@ -267,7 +355,11 @@ func QueryProgress(q Query) string {
 	case StatusApproved:
 		return "query " + q.ID + " is approved and waits for " + plural(q.RequiredResults, "matching worker result")
 	case StatusDecrypting:
-		return "query " + q.ID + " is decrypting and has " + plural(len(q.ShareOrgs), "decryption share")
+		s := "query " + q.ID + " is decrypting and has " + plural(len(q.ShareOrgs), "decryption share")
+		if missing := missingShares(q); len(missing) > 0 {
+			s += "; it waits for " + strings.Join(missing, ", ")
+		}
+		return s
 	default:
 		s := "query " + q.ID + " is " + string(q.Status)
 		if q.StatusReason != "" {

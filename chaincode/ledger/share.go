@@ -1,6 +1,9 @@
 package ledger
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // DecryptionShare is a key holder's share of the threshold decryption of a query's
 // output, stored off the ledger by digest and URI. Its status is always "recorded"; one
@@ -41,20 +44,27 @@ func (in ShareInput) Validate() error {
 	return nil
 }
 
-// ApplyShare records key holder caller's decryption share for query q, whose dataset is
-// encrypted under key. exists says whether caller already posted a share for q. When the
-// shares reach key.Threshold the query becomes ready. It returns CONFLICT for a second
-// share (threshold protocols are never re-run), FORBIDDEN for a caller that is not a
-// participant of the key, and BAD_STATE when the query is not decrypting.
-func ApplyShare(q Query, key CollectiveKey, in ShareInput, exists bool, caller, txID string, at time.Time) (Query, DecryptionShare, error) {
+// ApplyShare records key holder caller's decryption share for query q. exists says
+// whether caller already posted a share for q. Only the query's Decryptors, fixed when it
+// was requested, may post, and the query becomes ready when every one of them has. It
+// returns CONFLICT for a second share (threshold protocols are never re-run), FORBIDDEN
+// for a caller that is not one of the decryptors, and BAD_STATE when the query is not
+// decrypting.
+func ApplyShare(q Query, in ShareInput, exists bool, caller, txID string, at time.Time) (Query, DecryptionShare, error) {
 	if err := in.Validate(); err != nil {
 		return q, DecryptionShare{}, err
+	}
+	if in.QueryID != q.ID {
+		return q, DecryptionShare{}, invalid("the share names query %s, not %s", in.QueryID, q.ID)
 	}
 	if exists || contains(q.ShareOrgs, caller) {
 		return q, DecryptionShare{}, conflict("%s has already posted its decryption share for query %s; a share is posted once", caller, q.ID)
 	}
-	if !contains(key.Participants, caller) {
-		return q, DecryptionShare{}, forbidden("%s holds no share of collective key %s", caller, key.ID)
+	if len(q.Decryptors) == 0 {
+		return q, DecryptionShare{}, forbidden("query %s names no decryptors (it was requested before the ledger recorded them), so nobody may decrypt it; request it again", q.ID)
+	}
+	if !contains(q.Decryptors, caller) {
+		return q, DecryptionShare{}, forbidden("query %s is decrypted by %s only, as named when it was requested; %s is not one of its decryptors", q.ID, strings.Join(q.Decryptors, ", "), caller)
 	}
 	if q.Status != StatusDecrypting {
 		if q.Status == StatusApproved {
@@ -65,8 +75,19 @@ func ApplyShare(q Query, key CollectiveKey, in ShareInput, exists bool, caller, 
 	s := DecryptionShare{QueryID: q.ID, KeyHolder: caller, Digest: in.Digest, URI: in.URI, Size: in.Size, Status: StatusRecorded, TxID: txID, PostedAt: at}
 	q.ShareOrgs = insertSorted(q.ShareOrgs, caller)
 	q.UpdatedAt = at
-	if len(q.ShareOrgs) >= key.Threshold {
+	if len(missingShares(q)) == 0 {
 		q.Status = StatusReady
 	}
 	return q, s, nil
+}
+
+// missingShares returns the decryptors of q that have not posted their share, sorted.
+func missingShares(q Query) []string {
+	var out []string
+	for _, d := range q.Decryptors {
+		if !contains(q.ShareOrgs, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -351,6 +351,17 @@ func TestNewQueryAndReplay(t *testing.T) {
 		{name: "a statistic the policy does not allow", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Spec.Statistic = "variance"; in.Spec.Measure = "age" }, want: ledger.CodeInvalid},
 		{name: "a bad idempotency key", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.IdempotencyKey = "" }, want: ledger.CodeInvalid},
 		{name: "another dataset's ID", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.DatasetID = "other" }, want: ledger.CodeInvalid},
+		{name: "no analyst key digest", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.AnalystKeyDigest = "" }, want: ledger.CodeInvalid},
+		{name: "an analyst key digest that is not SHA-256 hex", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.AnalystKeyDigest = "ABC" }, want: ledger.CodeInvalid},
+		{name: "no analyst key URI", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.AnalystKeyURI = "" }, want: ledger.CodeInvalid},
+		{name: "an analyst key URI without a scheme", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.AnalystKeyURI = "blobs/pk" }, want: ledger.CodeInvalid},
+		{name: "no decryptors", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Decryptors = nil }, want: ledger.CodeInvalid},
+		{name: "fewer decryptors than the threshold", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Decryptors = []string{hosA} }, want: ledger.CodeInvalid},
+		{name: "more decryptors than the threshold", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Decryptors = []string{hosA, hosB, stat} }, want: ledger.CodeInvalid},
+		{name: "a decryptor named twice", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Decryptors = []string{hosA, hosA} }, want: ledger.CodeInvalid},
+		{name: "a decryptor that is not a key holder", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Decryptors = []string{hosA, lab} }, want: ledger.CodeInvalid},
+		{name: "a decryptor outside the consortium", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Decryptors = []string{hosA, "OutsiderMSP"} }, want: ledger.CodeInvalid},
+		{name: "a decryptor MSP ID that is not an ID", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Decryptors = []string{hosA, "no spaces"} }, want: ledger.CodeInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,15 +369,50 @@ func TestNewQueryAndReplay(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&in)
 			}
-			q, err := ledger.NewQuery(consortium(), tt.ds, tt.b, tt.live, in, tt.caller, "q-1", txID, t0)
+			q, err := ledger.NewQuery(consortium(), tt.ds, key(), tt.b, tt.live, in, tt.caller, "q-1", txID, t0)
 			requireCode(t, tt.want, err)
 			if tt.want == "" {
 				require.Equal(t, ledger.StatusPending, q.Status)
 				require.Equal(t, int64(500_000), q.EpsilonMicro)
 				require.Equal(t, 3, q.Cells)
+				require.Equal(t, in.AnalystKeyDigest, q.AnalystKeyDigest)
+				require.Equal(t, in.AnalystKeyURI, q.AnalystKeyURI)
+				require.Equal(t, []string{hosA, stat}, q.Decryptors, "stored sorted")
+				require.Equal(t, []string{stat, hosA}, in.Decryptors, "the input is not modified")
+				require.Equal(t, in.Digest(), q.RequestDigest)
 			}
 		})
 	}
+
+	t.Run("the error names the decryptor and the key's holders", func(t *testing.T) {
+		in := queryInput("k")
+		in.Decryptors = []string{hosA, lab}
+		_, err := ledger.NewQuery(consortium(), active, key(), b, 2, in, stat, "q-1", txID, t0)
+		require.EqualError(t, err, "INVALID: decryptor "+lab+" holds no share of collective key ck-1; its key holders are "+hosA+", "+hosB+", "+stat)
+		in.Decryptors = []string{hosA}
+		_, err = ledger.NewQuery(consortium(), active, key(), b, 2, in, stat, "q-1", txID, t0)
+		require.EqualError(t, err, "INVALID: a query of dataset ds needs exactly 2 decryptors, the threshold of collective key ck-1, not 1")
+		in.Decryptors = []string{hosA, stat, hosA}
+		_, err = ledger.NewQuery(consortium(), active, key(), b, 2, in, stat, "q-1", txID, t0)
+		require.EqualError(t, err, "INVALID: decryptors must be distinct; "+hosA+" is named twice")
+	})
+	t.Run("a participant of the key that is no longer a key holder", func(t *testing.T) {
+		c := consortium()
+		c.Orgs[1].KeyHolder = false // HospitalA gave up its key share after the ceremony
+		in := queryInput("k")
+		_, err := ledger.NewQuery(c, active, key(), b, 2, in, stat, "q-1", txID, t0)
+		requireCode(t, ledger.CodeInvalid, err)
+		require.Contains(t, err.Error(), "decryptor "+hosA+" is no longer a key holder")
+		in.Decryptors = []string{stat, hosB}
+		_, err = ledger.NewQuery(c, active, key(), b, 2, in, stat, "q-1", txID, t0)
+		require.NoError(t, err)
+	})
+	t.Run("the key must be the dataset's", func(t *testing.T) {
+		other := key()
+		other.ID = "ck-2"
+		_, err := ledger.NewQuery(consortium(), active, other, b, 2, queryInput("k"), stat, "q-1", txID, t0)
+		requireCode(t, ledger.CodeInternal, err)
+	})
 
 	q := pendingQuery(t)
 	replayTests := []struct {
@@ -378,6 +424,14 @@ func TestNewQueryAndReplay(t *testing.T) {
 		{"the same request returns the same query", queryInput("k"), stat, ""},
 		{"different content under the same key conflicts", func() ledger.QueryInput { in := queryInput("k"); in.Spec.GroupBy = []string{"sex"}; return in }(), stat, ledger.CodeConflict},
 		{"another period under the same key conflicts", func() ledger.QueryInput { in := queryInput("k"); in.Period = "2025"; return in }(), stat, ledger.CodeConflict},
+		{"another analyst key under the same key conflicts", func() ledger.QueryInput {
+			in := queryInput("k")
+			in.AnalystKeyDigest = digest("another analyst pk")
+			return in
+		}(), stat, ledger.CodeConflict},
+		{"another analyst key URI under the same key conflicts", func() ledger.QueryInput { in := queryInput("k"); in.AnalystKeyURI = "s3://elsewhere/pk"; return in }(), stat, ledger.CodeConflict},
+		{"other decryptors under the same key conflict", func() ledger.QueryInput { in := queryInput("k"); in.Decryptors = []string{hosA, hosB}; return in }(), stat, ledger.CodeConflict},
+		{"the same decryptors in another order are the same request", func() ledger.QueryInput { in := queryInput("k"); in.Decryptors = []string{hosA, stat}; return in }(), stat, ""},
 		{"another requester conflicts", queryInput("k"), hosA, ledger.CodeConflict},
 	}
 	for _, tt := range replayTests {
@@ -643,12 +697,16 @@ func TestApplyResult(t *testing.T) {
 
 func TestApplyShare(t *testing.T) {
 	approved, _, _ := approvedQuery(t)
+	require.Equal(t, []string{hosA, stat}, approved.Decryptors)
 	decrypting := approved
 	decrypting.Status = ledger.StatusDecrypting
-	oneShare, _, err := ledger.ApplyShare(decrypting, key(), shareInput(decrypting, "a"), false, hosA, txID, t0)
+	oneShare, _, err := ledger.ApplyShare(decrypting, shareInput(decrypting, "a"), false, hosA, txID, t0)
 	require.NoError(t, err)
-	ready := oneShare
-	ready.Status = ledger.StatusReady
+	require.Equal(t, "query "+approved.ID+" is decrypting and has 1 decryption share; it waits for "+stat, ledger.QueryProgress(oneShare))
+	early := oneShare
+	early.Status = ledger.StatusReady // as a query made ready by other rules would be
+	legacy := decrypting
+	legacy.Decryptors = nil // requested before the ledger recorded decryptors
 	tests := []struct {
 		name   string
 		q      ledger.Query
@@ -657,25 +715,52 @@ func TestApplyShare(t *testing.T) {
 		want   ledger.Code
 		status ledger.Status
 	}{
-		{"the first share keeps it decrypting", decrypting, false, hosA, "", ledger.StatusDecrypting},
-		{"the threshold's share makes it ready", oneShare, false, hosB, "", ledger.StatusReady},
+		{"the first decryptor's share keeps it decrypting", decrypting, false, hosA, "", ledger.StatusDecrypting},
+		{"the other decryptor's share first keeps it decrypting too", decrypting, false, stat, "", ledger.StatusDecrypting},
+		{"the last decryptor's share makes it ready", oneShare, false, stat, "", ledger.StatusReady},
+		{"a key holder outside the decryptors is refused", decrypting, false, hosB, ledger.CodeForbidden, ""},
+		{"a key holder outside the decryptors is refused after a share", oneShare, false, hosB, ledger.CodeForbidden, ""},
 		{"a second share from one organisation is refused", oneShare, false, hosA, ledger.CodeConflict, ""},
 		{"a stored share is refused even if the query forgot it", decrypting, true, hosA, ledger.CodeConflict, ""},
-		{"a member outside the key ceremony is refused", decrypting, false, lab, ledger.CodeForbidden, ""},
+		{"an organisation outside the key ceremony is refused", decrypting, false, lab, ledger.CodeForbidden, ""},
 		{"no share before the results agree", approved, false, hosA, ledger.CodeBadState, ""},
-		{"no share after the threshold", ready, false, stat, ledger.CodeBadState, ""},
+		{"no share once the query is ready", early, false, stat, ledger.CodeBadState, ""},
+		{"nobody decrypts a query without decryptors", legacy, false, hosA, ledger.CodeForbidden, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, s, err := ledger.ApplyShare(tt.q, key(), shareInput(tt.q, "x"), tt.exists, tt.caller, txID, t0)
+			q, s, err := ledger.ApplyShare(tt.q, shareInput(tt.q, "x"), tt.exists, tt.caller, txID, t0)
 			requireCode(t, tt.want, err)
 			if tt.want == "" {
 				require.Equal(t, tt.status, q.Status)
 				require.Equal(t, tt.caller, s.KeyHolder)
 				require.Contains(t, q.ShareOrgs, tt.caller)
+				require.Equal(t, tt.q.Decryptors, q.Decryptors, "the decryptors never change")
 			}
 		})
 	}
+
+	t.Run("the refusal names the decryptors", func(t *testing.T) {
+		_, _, err := ledger.ApplyShare(oneShare, shareInput(oneShare, "b"), false, hosB, txID, t0)
+		require.EqualError(t, err, "FORBIDDEN: query "+approved.ID+" is decrypted by "+hosA+", "+stat+" only, as named when it was requested; "+hosB+" is not one of its decryptors")
+	})
+	t.Run("readiness needs every decryptor, not any t key holders", func(t *testing.T) {
+		q := decrypting
+		for i, org := range []string{stat, hosA} {
+			require.Equal(t, ledger.StatusDecrypting, q.Status, "after %d shares", i)
+			var err error
+			q, _, err = ledger.ApplyShare(q, shareInput(q, org), false, org, txID, t0)
+			require.NoError(t, err)
+		}
+		require.Equal(t, ledger.StatusReady, q.Status)
+		require.Equal(t, []string{hosA, stat}, q.ShareOrgs)
+	})
+	t.Run("a share naming another query is invalid", func(t *testing.T) {
+		in := shareInput(decrypting, "x")
+		in.QueryID = "q-other"
+		_, _, err := ledger.ApplyShare(decrypting, in, false, hosA, txID, t0)
+		requireCode(t, ledger.CodeInvalid, err)
+	})
 }
 
 func shareInput(q ledger.Query, tag string) ledger.ShareInput {

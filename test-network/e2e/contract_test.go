@@ -38,9 +38,12 @@ func approved(t *testing.T, ctx context.Context, edit func(*policies.Policy)) (l
 func TestHappyPathFromDatasetToRelease(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stat, hospA, reg := connect(t, statOffice), connect(t, hospitalA), connect(t, regulator)
+	stat, hospA, hospB, reg := connect(t, statOffice), connect(t, hospitalA), connect(t, hospitalB), connect(t, regulator)
 
 	ds, q := approved(t, ctx, nil)
+	require.Equal(t, []string{mspID(hospitalA), mspID(statOffice)}, q.Decryptors, "the first t key holders, sorted")
+	require.NoError(t, ledger.ValidateDigest("analyst key digest", q.AnalystKeyDigest))
+	require.Equal(t, "file:///blobs/"+q.AnalystKeyDigest, q.AnalystKeyURI)
 	require.Len(t, q.SubmissionIDs, 2, "both live submissions are frozen into the query")
 	require.Len(t, q.InputDigests, 4)
 	settle(t, ctx)
@@ -57,16 +60,22 @@ func TestHappyPathFromDatasetToRelease(t *testing.T) {
 	require.NoError(t, err)
 	settle(t, ctx)
 
-	for _, holder := range []*ledgerapi.API{stat, hospA} {
+	d := randomDigest()
+	_, err = hospB.PostDecryptionShare(ctx, ledger.ShareInput{QueryID: q.ID, Digest: d, URI: "file:///blobs/" + d, Size: 524_288})
+	requireCode(t, err, ledger.CodeForbidden, "a key holder that is not one of the query's decryptors")
+	for i, holder := range []*ledgerapi.API{stat, hospA} {
+		got, err := reg.GetQuery(ctx, q.ID)
+		require.NoError(t, err)
+		require.Equal(t, ledger.StatusDecrypting, got.Status, "after %d of 2 decryptors' shares", i)
 		d := randomDigest()
-		_, err := holder.PostDecryptionShare(ctx, ledger.ShareInput{QueryID: q.ID, Digest: d, URI: "file:///blobs/" + d, Size: 524_288})
+		_, err = holder.PostDecryptionShare(ctx, ledger.ShareInput{QueryID: q.ID, Digest: d, URI: "file:///blobs/" + d, Size: 524_288})
 		require.NoError(t, err)
 		settle(t, ctx)
 	}
 	settle(t, ctx)
 	got, err := reg.GetQuery(ctx, q.ID)
 	require.NoError(t, err)
-	require.Equal(t, ledger.StatusReady, got.Status, "t = 2 shares make the query ready for release")
+	require.Equal(t, ledger.StatusReady, got.Status, "the shares of both decryptors make the query ready for release")
 
 	table := `{"cells":[]}`
 	rel, err := stat.RecordRelease(ctx, ledger.ReleaseInput{QueryID: q.ID, Format: "json", TableDigest: ledger.Digest([]byte(table)), Table: table, Suppressed: []int{}})

@@ -130,12 +130,31 @@ func submitBoth(t testing.TB, ctx context.Context, ds ledger.Dataset, period str
 	settle(t, ctx)
 }
 
-// countQuery asks for admissions by region.
+// countQuery asks for admissions by region, re-encrypted towards an analyst key that was
+// never uploaded (a random digest) and decrypted by the first t key holders in
+// consortium order (decryptors).
 func countQuery(ds ledger.Dataset, period, idempotencyKey string) ledger.QueryInput {
+	pk := randomDigest()
 	return ledger.QueryInput{
-		IdempotencyKey: idempotencyKey, DatasetID: ds.ID, Period: period,
-		Spec: policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: ds.Policy.EpsilonPerQuery},
+		IdempotencyKey:   idempotencyKey,
+		DatasetID:        ds.ID,
+		Period:           period,
+		Spec:             policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: ds.Policy.EpsilonPerQuery},
+		AnalystKeyDigest: pk,
+		AnalystKeyURI:    "file:///blobs/" + pk,
+		Decryptors:       decryptors(),
 	}
+}
+
+// decryptors returns the MSP IDs of the first t key holders of the network's consortium,
+// in consortium order: StatOfficeMSP and HospitalAMSP on the demo network.
+func decryptors() []string {
+	def := env.Net.Definition()
+	var out []string
+	for _, o := range def.KeyHolders()[:def.Threshold] {
+		out = append(out, o.MSPID)
+	}
+	return out
 }
 
 // requireCode asserts that err carries the ledger error code want.

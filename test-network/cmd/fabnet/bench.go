@@ -211,9 +211,13 @@ func (b *bench) queryLoad() load {
 			}
 		}
 		return func(ctx context.Context) error {
+			pk := randomDigest() // an analyst key that is never uploaded
 			q, err := b.stat.RequestQuery(ctx, ledger.QueryInput{
 				IdempotencyKey: b.unique("idem"), DatasetID: ds.ID, Period: "bench",
-				Spec: policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: ds.Policy.EpsilonPerQuery},
+				Spec:             policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: ds.Policy.EpsilonPerQuery},
+				AnalystKeyDigest: pk, AnalystKeyURI: "file:///blobs/" + pk,
+				// The first t = 2 of the benchmark key's participants, in consortium order.
+				Decryptors: []string{"StatOfficeMSP", "HospitalAMSP"},
 			})
 			if err != nil {
 				return err
