@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/statledger/statledger/chaincode/ledger"
+	"github.com/statledger/statledger/client/blobstore"
 	"github.com/statledger/statledger/policies"
 )
 
@@ -160,7 +161,7 @@ func readDoc[T any](path string, parse func([]byte) (T, error)) (T, error) {
 
 func (a *app) queryCommand() *cobra.Command {
 	c := noun("query", "Request, approve, follow and release statistics")
-	c.AddCommand(a.queryRequestCommand(), a.queryStatusCommand(), a.queryListCommand())
+	c.AddCommand(a.queryRequestCommand(), a.queryStatusCommand(), a.queryListCommand(), a.queryReleaseCommand())
 	for _, d := range []struct {
 		verb, short string
 		call        func(s *session, cmd *cobra.Command, id, reason string) (ledger.Query, error)
@@ -199,14 +200,17 @@ func (a *app) queryCommand() *cobra.Command {
 
 func (a *app) queryRequestCommand() *cobra.Command {
 	var in ledger.QueryInput
-	var file, statistic, epsilon string
+	var file, statistic, epsilon, keyPath string
 	var filters []string
 	cmd := &cobra.Command{
 		Use:   "request",
 		Short: "Request a statistic of a dataset (analysts)",
 		Long: `Request a statistic, from a query file (--file, YAML or JSON) or from flags.
 A request resent with the same --idempotency-key returns the first request's query and
-spends nothing twice; without the flag a new key is drawn and printed.`,
+spends nothing twice; without the flag a new key is drawn and printed.
+The result will be re-encrypted to this analyst's own key pair (made and sealed on first
+use; STATLEDGER_KEY_SHARE_IDENTITY_FILE or _PASSPHRASE_FILE protects it) and decrypted
+by the --decryptors.`,
 		Example: `  statledger query request --dataset admissions-2026 --period 2026-Q3 \
     --statistic mean --measure lengthOfStay --group-by region,sex --filter ageBand=65-74,75+ --epsilon 0.5`,
 		Args: args(cobra.NoArgs),
@@ -219,7 +223,10 @@ spends nothing twice; without the flag a new key is drawn and printed.`,
 			if in.IdempotencyKey == "" {
 				in.IdempotencyKey = newKey()
 			}
-			return a.withSession(func(s *session) error {
+			return a.withStore(func(s *session, store *blobstore.Bucket) error {
+				if err := a.requestKeys(cmd.Context(), s, store, &in, keyPath); err != nil {
+					return err
+				}
 				q, err := s.api.RequestQuery(cmd.Context(), in)
 				if err != nil {
 					return err
@@ -238,6 +245,8 @@ spends nothing twice; without the flag a new key is drawn and printed.`,
 	f.StringSliceVar(&in.Spec.GroupBy, "group-by", nil, "dimensions to group by, comma-separated")
 	f.StringArrayVar(&filters, "filter", nil, "dimension=code[,code...] (repeatable)")
 	f.StringVar(&epsilon, "epsilon", "", "privacy loss the query spends (decimal)")
+	f.StringSliceVar(&in.Decryptors, "decryptors", nil, "MSP IDs of the t key holders that will decrypt (default: the first t of the dataset's key)")
+	f.StringVar(&keyPath, "analyst-key", "", "sealed analyst key pair, made on first use (default: <profile name>.analyst.key beside the profile)")
 	_ = cmd.MarkFlagRequired("dataset")
 	cmd.MarkFlagsMutuallyExclusive("file", "statistic")
 	return cmd
