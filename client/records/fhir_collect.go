@@ -92,6 +92,8 @@ type collector struct {
 	extValues    []int64 // plan.extensions values per encounter
 	conditions   []condition
 	claims       []claim
+
+	feed jsonFeed // decodes resources and elements
 }
 
 func newCollector(plan *fhirPlan, bundle bool, maxRecords int) *collector {
@@ -267,7 +269,7 @@ func (c *collector) addPatient(at int, fullURL string, r *rawResource) error {
 func (c *collector) homeAddress(at int, raw []byte) (fhirAddress, error) {
 	var addrs []fhirAddress
 	if present(raw) {
-		if err := decodeElem(raw, &addrs); err != nil {
+		if err := c.feed.decodeElem(raw, &addrs); err != nil {
 			return fhirAddress{}, c.errAt(at, "Patient.address", err)
 		}
 	}
@@ -415,7 +417,7 @@ func (c *collector) addCondition(at int, fullURL string, r *rawResource) error {
 	cond := condition{at: at, encounter: -1}
 	var cc fhirCodeableConcept
 	if present(r.Code) {
-		if err := decodeElem(r.Code, &cc); err != nil {
+		if err := c.feed.decodeElem(r.Code, &cc); err != nil {
 			return c.errAt(at, "Condition.code", err)
 		}
 	}
@@ -451,7 +453,7 @@ func (c *collector) addClaim(at int, r *rawResource) error {
 		return c.errAt(at, "Claim.total", ErrMissingField)
 	}
 	var m fhirMoney
-	if err := decodeElem(r.Total, &m); err != nil {
+	if err := c.feed.decodeElem(r.Total, &m); err != nil {
 		return c.errAt(at, "Claim.total", err)
 	}
 	total, err := money(m, c.plan.claimCurrency)
@@ -460,7 +462,7 @@ func (c *collector) addClaim(at int, r *rawResource) error {
 	}
 	var items []fhirClaimItem
 	if present(r.Item) {
-		if err := decodeElem(r.Item, &items); err != nil {
+		if err := c.feed.decodeElem(r.Item, &items); err != nil {
 			return c.errAt(at, "Claim.item", err)
 		}
 	}

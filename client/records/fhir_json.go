@@ -95,9 +95,63 @@ func present(raw json.RawMessage) bool {
 	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
+// jsonFeed decodes JSON values held in byte slices with one json.Decoder, which keeps its
+// buffers from value to value, where json.Unmarshal allocates a decoder per call. It is not
+// safe for concurrent use.
+type jsonFeed struct {
+	dec  *json.Decoder
+	data []byte // the part of the current value not yet handed to the decoder
+	fed  int64  // bytes handed to dec
+}
+
+// Read hands the current value to the decoder, then reports the end of input, at which the
+// decoder ends a value or reports it incomplete.
+func (f *jsonFeed) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	f.fed += int64(n)
+	return n, nil
+}
+
+// decode decodes data, which must hold one JSON value and nothing but white space around
+// it, into v. Its errors are those of json.Unmarshal, with syntax error offsets in data, or
+// errTrailing.
+func (f *jsonFeed) decode(data []byte, v any) error {
+	if f.dec == nil {
+		f.dec, f.fed = json.NewDecoder(f), 0
+	}
+	start := f.fed
+	f.data = data
+	err := f.dec.Decode(v)
+	var typ *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &typ) {
+		// The decoder may be stuck on the error: start afresh next time.
+		f.dec = nil
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return &json.SyntaxError{Offset: syn.Offset - start}
+		}
+		return err
+	}
+	if rest := f.fed - f.dec.InputOffset() + int64(len(f.data)); rest > 0 {
+		// White space or more after the value: start afresh next time.
+		f.dec = nil
+		if len(bytes.TrimLeft(data[len(data)-int(rest):], " \t\r\n")) > 0 {
+			return errTrailing
+		}
+	}
+	return err
+}
+
+// errTrailing is the cause of JSON data after a value.
+var errTrailing = fmt.Errorf("%w: more than one JSON value", ErrSyntax)
+
 // decodeElem decodes an element; its error wraps ErrSyntax and holds no value.
-func decodeElem(raw json.RawMessage, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
+func (f *jsonFeed) decodeElem(raw json.RawMessage, v any) error {
+	if err := f.decode(raw, v); err != nil {
 		return errWrongType
 	}
 	return nil
@@ -115,6 +169,8 @@ func jsonError(err error) (path string, cause error, ok bool) {
 		return "", fmt.Errorf("%w: malformed JSON at byte %d", ErrSyntax, syn.Offset), true
 	case errors.As(err, &typ):
 		return typ.Field, errWrongType, true
+	case errors.Is(err, ErrSyntax):
+		return "", err, true
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "", fmt.Errorf("%w: unexpected end of JSON input", ErrSyntax), true
 	}

@@ -78,7 +78,7 @@ func ReadFHIRNDJSON(r io.Reader, s policies.Schema, fn Handler, opts ...Option) 
 			return 0, err
 		}
 		res.reset()
-		if err := json.Unmarshal(line, &res); err != nil {
+		if err := c.feed.decode(line, &res); err != nil {
 			path, cause, ok := jsonError(err)
 			if !ok {
 				cause = fmt.Errorf("%w: malformed JSON", ErrSyntax)
