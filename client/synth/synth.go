@@ -203,8 +203,14 @@ func (g *Generator) Next() Admission {
 	median := grp.losMedian * (0.6 + float64(a.Age)/100)
 	los := int(median * math.Exp(0.85*r.NormFloat64()))
 	a.LengthOfStay = min(max(los, 0), 365)
-	a.Discharged = time.Date(a.Admitted.Year(), a.Admitted.Month(), a.Admitted.Day()+a.LengthOfStay,
-		8+r.IntN(10), r.IntN(60), 0, 0, time.UTC)
+	if a.LengthOfStay == 0 {
+		// A day case: out 30 minutes to 2 hours later, before midnight (admissions end
+		// at 21:59).
+		a.Discharged = a.Admitted.Add(time.Duration(30+r.IntN(90)) * time.Minute)
+	} else {
+		a.Discharged = time.Date(a.Admitted.Year(), a.Admitted.Month(), a.Admitted.Day()+a.LengthOfStay,
+			8+r.IntN(10), r.IntN(60), 0, 0, time.UTC)
+	}
 
 	cost := (grp.baseCost + grp.dayCost*float64(a.LengthOfStay)) * math.Exp(0.25*r.NormFloat64())
 	a.CostCents = int64(math.Round(cost * 100))

@@ -159,6 +159,7 @@ func TestDistributionsArePlausible(t *testing.T) {
 	for range n {
 		a := g.Next()
 		require.GreaterOrEqual(t, a.Age, 0)
+		require.True(t, a.Discharged.After(a.Admitted))
 		require.Equal(t, a.LengthOfStay, int(a.Discharged.Truncate(24*time.Hour).Sub(a.Admitted.Truncate(24*time.Hour)).Hours()/24))
 		if a.Patient.Sex == "F" {
 			female++
