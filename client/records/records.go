@@ -66,7 +66,8 @@ var (
 type ParseError struct {
 	// Line is the 1-based line of CSV or NDJSON input, or 0 in a FHIR Bundle.
 	Line int
-	// Entry is the 0-based index of the entry of a FHIR Bundle, or -1 outside a Bundle.
+	// Entry is the 0-based index of the entry of a FHIR Bundle, or -1 for CSV and NDJSON
+	// input and for a Bundle's elements outside its entries.
 	Entry int
 	// Field is the CSV column or the FHIR element at fault, such as "ageBand" or
 	// "Encounter.period.end"; it is empty when the whole line or entry is at fault.
