@@ -12,6 +12,8 @@ package encrypt
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/schemes/bgv"
@@ -76,26 +78,42 @@ func checkPublicKey(set *params.Set, pk *rlwe.PublicKey) error {
 func (e *Encryptor) Layout() *cube.Layout { return e.layout }
 
 // EncryptCiphertexts encodes c's slots and encrypts them, returning one ciphertext per
-// two rows of the layout at the set's top level. It returns an error wrapping ErrLayout
-// for a cube of another layout. Safe for concurrent use.
+// two rows of the layout at the set's top level. Ciphertexts are encrypted in parallel
+// (up to GOMAXPROCS at a time), each with its own encryptor and fresh randomness. It
+// returns an error wrapping ErrLayout for a cube of another layout. Safe for concurrent
+// use.
 func (e *Encryptor) EncryptCiphertexts(c *cube.Cube) ([]*rlwe.Ciphertext, error) {
 	if c.Layout() != e.layout && c.Layout().Fingerprint() != e.layout.Fingerprint() {
 		return nil, fmt.Errorf("encrypt a cube of another layout: %w", ErrLayout)
 	}
 	p := e.set.BGV()
-	enc := rlwe.NewEncryptor(p, e.pk)
-	pt := bgv.NewPlaintext(p, e.set.TopLevel())
 	slots := c.Slots(e.set.PlaintextModulus())
 	cts := make([]*rlwe.Ciphertext, len(slots))
+	errs := make([]error, len(slots))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
 	for i, v := range slots {
-		if err := e.ecd.Encode(v, pt); err != nil {
-			return nil, fmt.Errorf("encode ciphertext %d: %w", i, err)
-		}
-		ct := bgv.NewCiphertext(p, 1, e.set.TopLevel())
-		if err := enc.Encrypt(pt, ct); err != nil {
-			return nil, fmt.Errorf("encrypt ciphertext %d: %w", i, err)
-		}
-		cts[i] = ct
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			pt := bgv.NewPlaintext(p, e.set.TopLevel())
+			if err := e.ecd.Encode(v, pt); err != nil {
+				errs[i] = fmt.Errorf("encode ciphertext %d: %w", i, err)
+				return
+			}
+			ct := bgv.NewCiphertext(p, 1, e.set.TopLevel())
+			if err := rlwe.NewEncryptor(p, e.pk).Encrypt(pt, ct); err != nil {
+				errs[i] = fmt.Errorf("encrypt ciphertext %d: %w", i, err)
+				return
+			}
+			cts[i] = ct
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return cts, nil
 }

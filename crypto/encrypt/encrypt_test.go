@@ -2,6 +2,7 @@ package encrypt_test
 
 import (
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -187,5 +188,36 @@ func TestDecodeWithoutDigestStillRefusesMalformedBlobs(t *testing.T) {
 			_, err := encrypt.Decode(testSet, l, bad, nil)
 			require.ErrorIs(t, err, codec.ErrFormat)
 		})
+	}
+}
+
+func TestOneEncryptorServesConcurrentCallers(t *testing.T) {
+	sk, pk := testKeys(t)
+	l, err := cube.NewLayout(bigSchema(), testSet.RowSlots())
+	require.NoError(t, err)
+	enc, err := encrypt.New(testSet, l, pk)
+	require.NoError(t, err)
+	cubes := make([]*cube.Cube, 4)
+	for i := range cubes {
+		cubes[i] = randomCube(t, l, rand.New(rand.NewPCG(9, uint64(i))), 300)
+	}
+	blobs := make([][]byte, len(cubes))
+	errs := make([]error, len(cubes))
+	var wg sync.WaitGroup
+	for i := range cubes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			blobs[i], errs[i] = enc.Encrypt(cubes[i])
+		}()
+	}
+	wg.Wait()
+	for i, c := range cubes {
+		require.NoError(t, errs[i])
+		cts, err := encrypt.Decode(testSet, l, blobs[i], nil)
+		require.NoError(t, err)
+		for j, want := range c.Slots(testSet.PlaintextModulus()) {
+			require.Equal(t, want, decrypt(t, sk, cts[j]), "cube %d, ciphertext %d", i, j)
+		}
 	}
 }
