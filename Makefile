@@ -31,7 +31,7 @@ $(FABRIC_STAMP): tools/fabric/go.mod tools/fabric/go.sum
 
 build: ## build statledger's binaries into .build/bin
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./chaincode/cmd/statledger-cc ./chaincode/cmd/benchkv-cc ./test-network/cmd/ccaas-builder ./test-network/cmd/fabnet
+	$(GO) build -o $(BIN)/ ./client/cmd/statledger ./chaincode/cmd/statledger-cc ./chaincode/cmd/benchkv-cc ./test-network/cmd/ccaas-builder ./test-network/cmd/fabnet
 
 network-up: fabric build ## start the local Fabric network (ORDERERS=3 for three Raft orderers)
 	@$(BIN)/fabnet up $(if $(ORDERERS),--orderers $(ORDERERS))
@@ -57,6 +57,9 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; done
+
+demo: network-up ## run the whole flow end to end on the local network (keys, data, query, release)
+	@test-network/demo.sh
 
 clean: ## remove build outputs and the network state (stops the network first)
 	-@[ -x $(BIN)/fabnet ] && $(BIN)/fabnet down --purge
