@@ -17,7 +17,7 @@ import (
 var orgRoles = map[string][]ledger.Role{
 	statOffice: {ledger.RoleMember, ledger.RoleAnalyst, ledger.RoleWorker, ledger.RoleKeyHolder},
 	hospitalA:  {ledger.RoleMember, ledger.RoleProvider, ledger.RoleKeyHolder},
-	hospitalB:  {ledger.RoleMember, ledger.RoleProvider, ledger.RoleKeyHolder},
+	hospitalB:  {ledger.RoleMember, ledger.RoleProvider, ledger.RoleWorker, ledger.RoleKeyHolder},
 	regulator:  {ledger.RoleAuditor},
 }
 
