@@ -146,7 +146,7 @@ func TestPlanSimulationMatchesPlaintextForEveryRowSize(t *testing.T) {
 				n, err := policies.OutputCells(s, q)
 				require.NoError(t, err)
 				comps := 1
-				if q.Statistic == policies.StatMean {
+				if q.Statistic == policies.StatSum || q.Statistic == policies.StatMean {
 					comps = 2
 				} else if q.Statistic == policies.StatVariance {
 					comps = 3

@@ -92,8 +92,9 @@ type OutputCell struct {
 }
 
 // StatisticComponents returns the cube components a statistic needs (indices into
-// Layout.Components): count; sum; count and sum (mean); count, sum and sum of squares
-// (variance); the bins (histogram). It returns an error wrapping ErrQuery for an unknown
+// Layout.Components): count; count and sum (sum and mean: the count lets the release
+// suppress cells with too few records); count, sum and sum of squares (variance); the
+// bins (histogram). It returns an error wrapping ErrQuery for an unknown
 // statistic, a missing or unknown measure, or a histogram of a measure without edges.
 func (l *Layout) StatisticComponents(st policies.Statistic, measure string) ([]int, error) {
 	if st == policies.StatCount {
@@ -108,9 +109,7 @@ func (l *Layout) StatisticComponents(st policies.Statistic, measure string) ([]i
 	}
 	base := l.measBase[mi]
 	switch st {
-	case policies.StatSum:
-		return []int{base}, nil
-	case policies.StatMean:
+	case policies.StatSum, policies.StatMean:
 		return []int{0, base}, nil
 	case policies.StatVariance:
 		return []int{0, base, base + 1}, nil
