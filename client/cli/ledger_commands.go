@@ -277,7 +277,8 @@ func querySpec(file, statistic, epsilon string, filters []string, spec policies.
 		spec.GroupBy = []string{}
 	}
 	if err := spec.Validate(); err != nil {
-		return policies.Query{}, err
+		// Every field came from a flag: a bad one is a mistake in the command line.
+		return policies.Query{}, usageError{err}
 	}
 	return spec, nil
 }

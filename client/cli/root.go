@@ -139,6 +139,9 @@ func (a *app) profile() (profile.Profile, error) {
 	}
 	p, err := profile.Resolve(path, a.lookupEnv, flags...)
 	if err != nil {
+		if fromFlags(err) {
+			return profile.Profile{}, usageError{err}
+		}
 		return profile.Profile{}, err
 	}
 	// The key share exists only after the key ceremony, and only key-holder commands
@@ -147,6 +150,18 @@ func (a *app) profile() (profile.Profile, error) {
 		return profile.Profile{}, err
 	}
 	return p, nil
+}
+
+// fromFlags reports whether every problem in a joined profile error is a field that a
+// flag set (--output, --peer): a mistake in the command line.
+func fromFlags(err error) bool {
+	for _, e := range unjoin(err) {
+		var fe *profile.FieldError
+		if !errors.As(e, &fe) || !strings.HasPrefix(fe.Source, "flag ") {
+			return false
+		}
+	}
+	return true
 }
 
 // withoutField drops the *profile.FieldError values of one field from a joined error.
