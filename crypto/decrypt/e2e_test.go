@@ -53,7 +53,8 @@ func endToEnd(t *testing.T, set *params.Set) {
 	require.NoError(t, err)
 
 	rng := rand.New(rand.NewPCG(21, 22))
-	want := map[string]int64{}
+	want := map[string]int64{}  // sum of the clipped stays per region
+	wantN := map[string]int64{} // records per region
 	var cubes []*cube.Cube
 	for range 2 {
 		c := layout.NewCube(set.MaxAggregate())
@@ -61,6 +62,7 @@ func endToEnd(t *testing.T, set *params.Set) {
 			region, sex, los := rng.IntN(3), rng.IntN(2), rng.Int64N(40)
 			require.NoError(t, c.Add([]int{region, sex}, []int64{los}))
 			want[schema.Dimensions[0].Codes[region]] += min(los, 30)
+			wantN[schema.Dimensions[0].Codes[region]]++
 		}
 		cubes = append(cubes, c)
 	}
@@ -117,14 +119,22 @@ func endToEnd(t *testing.T, set *params.Set) {
 		return got
 	}
 
+	// truth is the plaintext value of an output cell: a region's count or sum.
+	truth := func(c cube.OutputCell) int64 {
+		if res.Output.Components[c.Component].Kind == cube.ComponentCount {
+			return wantN[c.Group[0]]
+		}
+		return want[c.Group[0]]
+	}
+
 	// Noise off: exact, and only the output cells are non-zero.
 	got := release(res, result, []int{1, 3}, nil, nil)
 	cells := map[[2]int]bool{}
 	for _, c := range res.Output.Cells {
 		cells[[2]int{c.Ciphertext, c.Slot}] = true
-		require.Equal(t, want[c.Group[0]], got[c.Ciphertext][c.Slot], "region %s", c.Group[0])
+		require.Equal(t, truth(c), got[c.Ciphertext][c.Slot], "region %s", c.Group[0])
 	}
-	require.Len(t, cells, 3)
+	require.Len(t, cells, 6, "a sum is released with its count")
 	for i := range got {
 		for s, v := range got[i] {
 			if !cells[[2]int{i, s}] {
@@ -140,7 +150,7 @@ func endToEnd(t *testing.T, set *params.Set) {
 	got = release(res, result, []int{2, 3}, &noise, res.Output.NoiseSlots())
 	bound := noise.Bound(1e-9)
 	for _, c := range res.Output.Cells {
-		d := got[c.Ciphertext][c.Slot] - want[c.Group[0]]
+		d := got[c.Ciphertext][c.Slot] - truth(c)
 		require.LessOrEqual(t, max(d, -d), bound)
 	}
 	for i := range got {
