@@ -24,7 +24,8 @@
 // An error or a panic in a job fails that job only: the reason is logged, nothing is
 // posted, the lease is left to expire (the contract has no release), so that another
 // worker may take the job over, and this worker tries it again after a backoff
-// (Config.RetryAfter, doubling up to MaxRetryAfter).
+// (Config.RetryAfter, doubling up to MaxRetryAfter). A job that failed before it was
+// claimed (the ledger could not be read) is tried again at the next scan or event.
 //
 // # Finding jobs
 //

@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -47,6 +48,8 @@ type fakeLedger struct {
 
 	// beforeClaim, if set, runs (without the lock) before each claim.
 	beforeClaim func(queryID string)
+	// unreadable is the number of GetJob calls still to fail.
+	unreadable int
 }
 
 func newFakeLedger() *fakeLedger {
@@ -172,6 +175,10 @@ func cmpString(a, b string) int {
 func (c *fakeClient) GetJob(_ context.Context, queryID string) (ledger.Job, error) {
 	c.l.mu.Lock()
 	defer c.l.mu.Unlock()
+	if c.l.unreadable > 0 {
+		c.l.unreadable--
+		return ledger.Job{}, errors.New("no peer answers")
+	}
 	j, ok := c.l.jobs[queryID]
 	if !ok {
 		return j, notFound("job", queryID)

@@ -156,8 +156,9 @@ func jobContextErr(ctx context.Context) error {
 	return fail(stageLease, fmt.Errorf("the worker stopped mid-job: %w", ctx.Err()))
 }
 
-// failed logs and counts a job failure and schedules its retry. A job that was claimed
-// (at a non-zero time) is counted in the job duration.
+// failed logs and counts a job failure. A job that was claimed (at a non-zero time) is
+// counted in the job duration and retried after a backoff; one that failed before its
+// claim is retried at the next scan or event.
 func (w *Worker) failed(log *slog.Logger, id string, err error, claimed time.Time) outcome {
 	stage := stageRead
 	var se *stageError
@@ -165,19 +166,22 @@ func (w *Worker) failed(log *slog.Logger, id string, err error, claimed time.Tim
 		stage = se.stage
 	}
 	w.metrics.failed.WithLabelValues(stage).Inc()
-	if !claimed.IsZero() {
-		w.metrics.duration.WithLabelValues("failed").Observe(time.Since(claimed).Seconds())
+	if claimed.IsZero() {
+		// Nothing was claimed: the next scan or event tries again.
+		log.Error("job failed before its claim", "stage", stage, "reason", err.Error())
+		return outcome{failed: true}
 	}
+	w.metrics.duration.WithLabelValues("failed").Observe(time.Since(claimed).Seconds())
 	wait := w.backoff(id)
 	log.Error("job failed; nothing posted", "stage", stage, "reason", err.Error(), "retryIn", wait.String())
 	return outcome{failed: true}
 }
 
 // renew renews the job's lease every RenewEvery until the returned stop (idempotent) is
-// called. When
-// the contract refuses a renewal because another worker holds the lease or the query is
-// no longer approved, it cancels the job with errLeaseLost; other errors are logged and
-// the next renewal tried (an expired lease may still be renewed while nobody took it).
+// called. When the contract refuses a renewal because another worker holds the lease or
+// the query is no longer approved, it cancels the job with errLeaseLost; other errors are
+// logged and the next renewal tried (an expired lease may still be renewed while nobody
+// took it over).
 func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, log *slog.Logger, id string) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup

@@ -311,6 +311,20 @@ func TestFailedJobIsRetriedAfterItsBackoff(t *testing.T) {
 	w.requireExact(t, w.ledger.posted()[0])
 }
 
+func TestJobFailingBeforeItsClaimIsTriedAgainAtOnce(t *testing.T) {
+	w := newWorld(t)
+	w.ledger.approve("q-1", w.dataset.ID, countByRegion(), w.digests)
+	w.ledger.unreadable = 1
+	wk := w.newWorker(t, worker.Config{RetryAfter: time.Hour})
+	sum, err := wk.Once(context.Background())
+	require.ErrorIs(t, err, worker.ErrJobFailed)
+	require.Equal(t, []string{"q-1"}, sum.FailedQueries)
+	require.Contains(t, scrape(t, wk), `statledger_worker_jobs_failed_total{stage="read"} 1`)
+	sum, err = wk.Once(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, sum.Succeeded, "no backoff: nothing was claimed")
+}
+
 func TestWrongParameterSetOrUnknownKeyFailsTheJob(t *testing.T) {
 	w := newWorld(t)
 	ds := w.dataset

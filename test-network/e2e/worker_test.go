@@ -265,7 +265,7 @@ func TestWorkerKilledMidJobIsTakenOverAfterItsLeaseExpires(t *testing.T) {
 	if !assert.Eventually(t, func() bool {
 		got, err = stat.GetQuery(ctx, q.ID)
 		return err == nil && got.Status == ledger.StatusDecrypting
-	}, time.Minute, 250*time.Millisecond, "the second worker's result") {
+	}, 2*time.Minute, 250*time.Millisecond, "the second worker's result") {
 		t.Fatalf("query %s is %s; the second worker's log:\n%s", q.ID, got.Status, w2Log.String())
 	}
 	require.Contains(t, w2Log.String(), "leased by a worker of "+mspID(statOffice), "the live lease was respected")
