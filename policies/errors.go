@@ -14,7 +14,9 @@ const (
 
 // ErrMalformed is wrapped by the parse functions when a document is not well-formed YAML or
 // JSON of the expected shape: a syntax error, an unknown or duplicated field, a value of the
-// wrong type, an empty document or more than one document.
+// wrong type, an anchor or alias, an empty document, more than one document, or a document
+// with more than MaxDocumentNodes nodes or nested deeper than MaxDocumentDepth. When the
+// problem is at a field, the error wraps a *FieldError naming it too.
 var ErrMalformed = errors.New("malformed document")
 
 // ErrTooLarge is wrapped by the parse functions when a document is longer than
@@ -23,7 +25,9 @@ var ErrTooLarge = errors.New("document too large")
 
 // FieldError says which field of a schema, policy or query is wrong and why. Every error
 // that Validate, ValidateFor, OutputCells and CheckQuery return is a *FieldError, so
-// callers can use errors.As. Its message is public: it names the field and may quote the
+// callers can use errors.As; the parse functions' errors wrapping ErrMalformed wrap one too
+// when the problem is at a field, so use errors.Is(err, ErrMalformed) to tell a malformed
+// document from an invalid one. Its message is public: it names the field and may quote the
 // offending field value, never anything else.
 type FieldError struct {
 	// Document is the kind of document the field belongs to: "schema", "policy" or

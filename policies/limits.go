@@ -6,6 +6,16 @@ const (
 	// MaxDocumentSize is the largest schema, policy or query document, in bytes, that the
 	// parse functions accept.
 	MaxDocumentSize = 256 << 10
+	// MaxDocumentNodes is the largest number of YAML nodes (keys, values, lists and
+	// mappings) of a document that the parse functions accept: about twice what the
+	// largest document the other limits allow needs (a query of MaxDimensions filters of
+	// MaxCodes codes each).
+	MaxDocumentNodes = 1 << 15
+	// MaxDocumentDepth is the greatest depth of a value in a document that the parse
+	// functions accept, counting the top-level mapping as 1 and each list or mapping
+	// around a value as one more. The deepest values of valid documents, a schema's
+	// dimension codes and a query's filter codes, are at depth 5.
+	MaxDocumentDepth = 8
 	// MaxNameLength is the longest dimension, measure or code name, in bytes.
 	MaxNameLength = 64
 	// MaxDimensions is the largest number of dimensions of a schema.

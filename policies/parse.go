@@ -5,17 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 
 	"gopkg.in/yaml.v3"
 )
 
 // ParsePolicy decodes a policy document, YAML or JSON (JSON is read as YAML), and validates
 // it with Policy.Validate. Decoding is strict: unknown and duplicated fields, values of the
-// wrong type and trailing documents are refused. It returns an error wrapping ErrTooLarge
-// for a document longer than MaxDocumentSize, an error wrapping ErrMalformed for a document
-// it cannot decode, and a *FieldError for a decoded policy that is not valid. Optional lists
-// that are empty are returned as nil, so that equal documents give equal values. The JSON
-// escape "\/" is not understood; write "/" instead.
+// wrong type, anchors and aliases, trailing documents, and documents with more than
+// MaxDocumentNodes nodes or nested deeper than MaxDocumentDepth are refused, in time linear
+// in the document's size. It returns an error wrapping ErrTooLarge for a document longer
+// than MaxDocumentSize; an error wrapping ErrMalformed for a document it cannot decode,
+// which also wraps a *FieldError naming the field when the problem is at one (an unknown or
+// repeated field, a value of the wrong kind); and a bare *FieldError for a decoded policy
+// that is not valid. Optional lists that are empty are returned as nil, so that equal
+// documents give equal values. The JSON escape "\/" is not understood; write "/" instead.
 func ParsePolicy(data []byte) (Policy, error) {
 	var p Policy
 	if err := decodeStrict(docPolicy, data, &p); err != nil {
@@ -77,9 +81,12 @@ func ParseQuery(data []byte) (Query, error) {
 // other number must be a whole number. YAML decoders otherwise truncate 1.5 to 1 silently.
 var decimalFields = map[string]bool{"epsilon": true, "epsilonPerQuery": true, "epsilonTotal": true, "delta": true}
 
-// decodeStrict decodes exactly one YAML document from data into out, refusing unknown and
-// duplicated fields, anchors and aliases, and fractions outside decimalFields, and returns
-// errors wrapping ErrTooLarge or ErrMalformed.
+// decodeStrict decodes exactly one YAML document from data into out, a pointer to a struct,
+// and returns errors wrapping ErrTooLarge or ErrMalformed. Before the typed decoder runs,
+// checkShape refuses on the syntax tree, in linear time, unknown and repeated fields,
+// anchors and aliases, values of the wrong kind, fractions outside decimalFields, and
+// documents nested too deeply or with too many nodes; the error wraps a *FieldError when
+// the problem is at a field.
 func decodeStrict(doc string, data []byte, out any) (err error) {
 	if len(data) > MaxDocumentSize {
 		return fmt.Errorf("%s: %w: %d bytes, at most %d allowed", doc, ErrTooLarge, len(data), MaxDocumentSize)
@@ -91,7 +98,8 @@ func decodeStrict(doc string, data []byte, out any) (err error) {
 			err = fmt.Errorf("%s: %w: %v", doc, ErrMalformed, r)
 		}
 	}()
-	// First pass: the document's syntax tree, to check what the typed decoder lets through.
+	// First pass: the document's syntax tree, which yaml.v3 builds in linear time, to
+	// check what the typed decoder would let through or take quadratic time to refuse.
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
@@ -107,45 +115,15 @@ func decodeStrict(doc string, data []byte, out any) (err error) {
 		}
 		return fmt.Errorf("%s: %w: more than one document", doc, ErrMalformed)
 	}
-	if err := checkNode(&root, ""); err != nil {
+	if err := checkShape(doc, &root, reflect.TypeOf(out).Elem()); err != nil {
 		return fmt.Errorf("%s: %w: %w", doc, ErrMalformed, err)
 	}
-	// Second pass: the typed value, refusing unknown fields.
+	// Second pass: the typed value. The checks above leave it nothing slow to do; unknown
+	// fields are refused again, should the two passes ever disagree.
 	typed := yaml.NewDecoder(bytes.NewReader(data))
 	typed.KnownFields(true)
 	if err := typed.Decode(out); err != nil {
 		return fmt.Errorf("%s: %w: %w", doc, ErrMalformed, err)
-	}
-	return nil
-}
-
-// checkNode walks a YAML syntax tree and refuses anchors, aliases and fractional numbers
-// outside decimalFields; key is the mapping key n belongs to.
-func checkNode(n *yaml.Node, key string) error {
-	if n.Anchor != "" || n.Kind == yaml.AliasNode {
-		return fmt.Errorf("line %d: anchors and aliases are not supported", n.Line)
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if err := checkNode(k, ""); err != nil {
-				return err
-			}
-			if err := checkNode(n.Content[i+1], k.Value); err != nil {
-				return err
-			}
-		}
-	case yaml.DocumentNode, yaml.SequenceNode:
-		for _, c := range n.Content {
-			if err := checkNode(c, key); err != nil {
-				return err
-			}
-		}
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!float" && !decimalFields[key] {
-			return fmt.Errorf("line %d: %q must be a whole number", n.Line, clip(n.Value))
-		}
 	}
 	return nil
 }
