@@ -129,9 +129,22 @@ func TestWriteChaincodePackage(t *testing.T) {
 	require.NoError(t, err)
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(caPEM))
-	handshake(t,
-		&tls.Config{Certificates: []tls.Certificate{serverPair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert},
+	serverConfig := func() *tls.Config {
+		return &tls.Config{Certificates: []tls.Certificate{serverPair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	}
+	clientErr, serverErr := handshake(serverConfig(),
 		&tls.Config{Certificates: []tls.Certificate{clientPair}, RootCAs: pool, ServerName: "127.0.0.1"})
+	require.NoError(t, clientErr)
+	require.NoError(t, serverErr)
+
+	// Control: a peer that trusts another CA refuses the server.
+	stranger, err := newTLSAuthority()
+	require.NoError(t, err)
+	strangers := x509.NewCertPool()
+	require.True(t, strangers.AppendCertsFromPEM(stranger.certPEM))
+	clientErr, _ = handshake(serverConfig(),
+		&tls.Config{Certificates: []tls.Certificate{clientPair}, RootCAs: strangers, ServerName: "127.0.0.1"})
+	require.Error(t, clientErr)
 
 	server := parseCert(t, readFile(t, filepath.Join(tlsDir, "server.crt")))
 	require.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, server.ExtKeyUsage)
@@ -141,19 +154,19 @@ func TestWriteChaincodePackage(t *testing.T) {
 	require.NotEqual(t, server.SerialNumber, client.SerialNumber)
 }
 
-func handshake(t *testing.T, serverConfig, clientConfig *tls.Config) {
-	t.Helper()
+// handshake runs a TLS handshake over an in-memory pipe and returns the client's and the
+// server's errors.
+func handshake(serverConfig, clientConfig *tls.Config) (clientErr, serverErr error) {
 	a, b := net.Pipe()
 	errs := make(chan error, 1)
+	serverConfig.SessionTicketsDisabled = true
 	go func() {
-		s := tls.Server(a, serverConfig)
-		errs <- s.Handshake()
-		s.Close()
+		errs <- tls.Server(a, serverConfig).Handshake()
+		a.Close()
 	}()
-	c := tls.Client(b, clientConfig)
-	require.NoError(t, c.Handshake())
-	require.NoError(t, <-errs)
-	c.Close()
+	clientErr = tls.Client(b, clientConfig).Handshake()
+	b.Close()
+	return clientErr, <-errs
 }
 
 func readFile(t *testing.T, path string) []byte {
