@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,12 +99,13 @@ type Summary struct {
 	// organisation).
 	Candidates int `json:"candidates"`
 	Skipped    int `json:"skipped"`
-	// Succeeded and Failed count the jobs claimed.
+	// Succeeded counts the jobs computed and posted, Failed those that failed, before or
+	// after their claim.
 	Succeeded int `json:"succeeded"`
 	Failed    int `json:"failed"`
-	// Posted are the results posted.
+	// Posted are the results posted, by query ID.
 	Posted []ledger.Result `json:"posted"`
-	// FailedQueries are the IDs of the queries whose job failed.
+	// FailedQueries are the IDs of the queries whose job failed, sorted.
 	FailedQueries []string `json:"failedQueries"`
 }
 
@@ -142,6 +144,7 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 		}
 	}
 	p.stop()
+	slices.SortFunc(sum.Posted, func(a, b ledger.Result) int { return strings.Compare(a.QueryID, b.QueryID) })
 	slices.Sort(sum.FailedQueries)
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("%w: %d of %d jobs failed (queries %v); see the log", ErrJobFailed, sum.Failed, sum.Failed+sum.Succeeded, sum.FailedQueries)
