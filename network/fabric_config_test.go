@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -309,6 +310,58 @@ func TestRenderedConfigKnownGaps(t *testing.T) {
 		require.NoError(t, yaml.Unmarshal(tx, &parsed))
 		if !strings.HasPrefix(parsed.Organizations[0].MSPDir, "/tmp/run #2/crypto") {
 			t.Skip("BUG (reported): paths are not quoted in configtx.yaml.tmpl; MSPDir became " + parsed.Organizations[0].MSPDir)
+		}
+	})
+}
+
+// fabricChaincodeName is the Fabric lifecycle's rule for chaincode names
+// (core/chaincode/lifecycle/scc.go, ChaincodeNameRegExp, in the Fabric version we build).
+var fabricChaincodeName = regexp.MustCompile(`^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$`)
+
+// TestDownstreamKnownGaps shows what the chaincode and Fabric make of definitions that
+// Validate accepts today. Each is a reported bug, skipped once it demonstrates the fault.
+func TestDownstreamKnownGaps(t *testing.T) {
+	t.Run("a role listed twice passes Validate but InitConsortium refuses the record", func(t *testing.T) {
+		d := demoDefinition(t)
+		d.Orgs[3].Roles = append(d.Orgs[3].Roles, d.Orgs[3].Roles[0])
+		require.NoError(t, d.Validate())
+		if d.LedgerConsortium().Validate() != nil {
+			t.Skip("BUG (reported): Validate allows duplicate roles; ledger.Consortium.Validate does not")
+		}
+	})
+	t.Run("an MSP ID the ledger refuses passes Validate", func(t *testing.T) {
+		d := demoDefinition(t)
+		d.Orgs[3].MSPID = "Regulator MSP"
+		require.NoError(t, d.Validate())
+		if d.LedgerConsortium().Validate() != nil {
+			t.Skip("BUG (reported): Validate only checks that mspID is not empty")
+		}
+	})
+	t.Run("an MSP ID with a quote breaks the endorsement policy's syntax", func(t *testing.T) {
+		d := demoDefinition(t)
+		d.Orgs[0].MSPID = "Stat'OfficeMSP"
+		require.NoError(t, d.Validate())
+		if strings.Count(d.EndorsementPolicy(), "'")%2 != 0 {
+			t.Skip("BUG (reported): the policy has unbalanced quotes: " + d.EndorsementPolicy())
+		}
+	})
+	for _, name := range []string{"stat.ledger", "stat--ledger", "statledger-", "stat-.ledger"} {
+		t.Run(fmt.Sprintf("chaincode name %q passes Validate but not the Fabric lifecycle", name), func(t *testing.T) {
+			d := demoDefinition(t)
+			d.Chaincode = name
+			require.NoError(t, d.Validate())
+			if !fabricChaincodeName.MatchString(name) {
+				t.Skip("BUG (reported): consortium.go checks chaincode names with the channel pattern, which allows '.' and repeated or trailing dashes")
+			}
+		})
+	}
+	t.Run("an organisation named Null loses its name in the generated YAML", func(t *testing.T) {
+		d := demoDefinition(t)
+		d.Orgs[3].Name = "Null"
+		require.NoError(t, d.Validate())
+		crypto, tx := renderInto(t, d, t.TempDir(), time.Second)
+		if crypto.PeerOrgs[3].Name == "" || tx.Organizations[4].Name == "" {
+			t.Skip("BUG (reported): names are not quoted in the templates; YAML reads Null as null")
 		}
 	})
 }
