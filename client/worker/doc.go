@@ -8,13 +8,13 @@
 //
 //  1. reads the job and skips it when it is done, already has a result of the worker's
 //     organisation, or is leased by another worker whose lease has not expired;
-//  2. claims it with a lease (ClaimJob); a CONFLICT means another worker has it, and the
-//     job is skipped;
-//  3. renews the lease in the background while it works (RenewLease), and abandons the
-//     job when the lease is lost to another worker;
-//  4. reads the query (its frozen input digests) and the dataset (schema, parameter set,
+//  2. reads the query (its frozen input digests) and the dataset (schema, parameter set,
 //     collective key), loads the collective rotation keys (Keys) and plans the query
-//     (crypto/cube);
+//     (crypto/cube), so that a worker that cannot compute the query never claims it;
+//  3. claims the job with a lease (ClaimJob); a CONFLICT means another worker has it,
+//     and the job is skipped;
+//  4. renews the lease in the background while it works (RenewLease), and abandons the
+//     job when the lease is lost to another worker;
 //  5. fetches every frozen input by digest from the blob store and evaluates the plan
 //     (crypto/eval), which checks every input against its digest before any of it is
 //     used;
@@ -24,8 +24,8 @@
 // An error or a panic in a job fails that job only: the reason is logged, nothing is
 // posted, the lease is left to expire (the contract has no release), so that another
 // worker may take the job over, and this worker tries it again after a backoff
-// (Config.RetryAfter, doubling up to MaxRetryAfter). A job that failed before it was
-// claimed (the ledger could not be read) is tried again at the next scan or event.
+// (Config.RetryAfter, doubling up to MaxRetryAfter). When the ledger could not be read
+// or the claim not be made, the job is tried again at the next scan or event.
 //
 // # Finding jobs
 //

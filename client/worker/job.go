@@ -69,6 +69,18 @@ func (w *Worker) process(ctx context.Context, id string) (out outcome) {
 		}
 		return outcome{}
 	}
+	// Everything that does not depend on the inputs is ready before the claim, so that a
+	// worker that cannot compute the query (no keys, say) leaves the job to others.
+	t, err := w.prepare(ctx, id)
+	switch {
+	case ctx.Err() != nil:
+		return outcome{}
+	case errors.Is(err, errNotApproved):
+		log.Debug("job skipped", "reason", err.Error())
+		return outcome{}
+	case err != nil:
+		return w.failed(log, id, err, claimed)
+	}
 	job, err = w.ledger.ClaimJob(ctx, id, w.cfg.leaseSeconds())
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -92,7 +104,7 @@ func (w *Worker) process(ctx context.Context, id string) (out outcome) {
 	defer cancel(nil)
 	stopRenewing := w.renew(jobCtx, cancel, log, id)
 	defer stopRenewing()
-	in, err := w.compute(jobCtx, log, id)
+	in, err := w.compute(jobCtx, log, t)
 	stopRenewing()
 	if cause := jobContextErr(jobCtx); cause != nil {
 		err = cause // the lease was lost or the worker stopped: that is why it failed
@@ -156,9 +168,10 @@ func jobContextErr(ctx context.Context) error {
 	return fail(stageLease, fmt.Errorf("the worker stopped mid-job: %w", ctx.Err()))
 }
 
-// failed logs and counts a job failure. A job that was claimed (at a non-zero time) is
-// counted in the job duration and retried after a backoff; one that failed before its
-// claim is retried at the next scan or event.
+// failed logs and counts a job failure. A job that failed because the ledger could not
+// be read or the claim not be made is retried at the next scan or event; any other
+// failure after a backoff. A job that was claimed (at a non-zero time) is counted in the
+// job duration.
 func (w *Worker) failed(log *slog.Logger, id string, err error, claimed time.Time) outcome {
 	stage := stageRead
 	var se *stageError
@@ -166,12 +179,14 @@ func (w *Worker) failed(log *slog.Logger, id string, err error, claimed time.Tim
 		stage = se.stage
 	}
 	w.metrics.failed.WithLabelValues(stage).Inc()
-	if claimed.IsZero() {
-		// Nothing was claimed: the next scan or event tries again.
-		log.Error("job failed before its claim", "stage", stage, "reason", err.Error())
+	if stage == stageRead || stage == stageClaim {
+		// The ledger could not be read or written: the next scan or event tries again.
+		log.Error("job failed", "stage", stage, "reason", err.Error())
 		return outcome{failed: true}
 	}
-	w.metrics.duration.WithLabelValues("failed").Observe(time.Since(claimed).Seconds())
+	if !claimed.IsZero() {
+		w.metrics.duration.WithLabelValues("failed").Observe(time.Since(claimed).Seconds())
+	}
 	wait := w.backoff(id)
 	log.Error("job failed; nothing posted", "stage", stage, "reason", err.Error(), "retryIn", wait.String())
 	return outcome{failed: true}
@@ -215,37 +230,55 @@ func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, log 
 	}
 }
 
-// compute reads the query and dataset, evaluates the query on the frozen inputs, stores
-// the result and returns the result to post.
-func (w *Worker) compute(ctx context.Context, log *slog.Logger, id string) (ledger.ResultInput, error) {
-	var in ledger.ResultInput
+// task is a job ready to compute: the query with its frozen inputs, its dataset, the
+// evaluator of the dataset's layout and the query's plan.
+type task struct {
+	q    ledger.Query
+	ds   ledger.Dataset
+	ev   *eval.Evaluator
+	plan *cube.Plan
+}
+
+// errNotApproved says that a query is no longer approved: its job is not to be done.
+var errNotApproved = errors.New("the query is not approved")
+
+// prepare reads the query and its dataset, loads the rotation keys and plans the query.
+// It returns an error wrapping errNotApproved for a query that is not approved.
+func (w *Worker) prepare(ctx context.Context, id string) (task, error) {
 	q, err := w.ledger.GetQuery(ctx, id)
 	if err != nil {
-		return in, fail(stageRead, fmt.Errorf("read query: %w", err))
+		return task{}, fail(stageRead, fmt.Errorf("read query: %w", err))
 	}
 	if q.Status != ledger.StatusApproved {
-		return in, fail(stageLease, fmt.Errorf("%w: %s", errLeaseLost, ledger.QueryProgress(q)))
+		return task{}, fmt.Errorf("%w: %s", errNotApproved, ledger.QueryProgress(q))
 	}
 	ds, err := w.ledger.GetDataset(ctx, q.DatasetID)
 	if err != nil {
-		return in, fail(stageRead, fmt.Errorf("read dataset %s: %w", q.DatasetID, err))
+		return task{}, fail(stageRead, fmt.Errorf("read dataset %s: %w", q.DatasetID, err))
 	}
 	ev, plan, err := w.evaluator(ctx, ds, q)
 	if err != nil {
-		return in, err
+		return task{}, err
 	}
-	inputs, size, err := w.fetch(ctx, q.InputDigests)
+	return task{q: q, ds: ds, ev: ev, plan: plan}, nil
+}
+
+// compute fetches the frozen inputs, evaluates the query on them, stores the result and
+// returns the result to post.
+func (w *Worker) compute(ctx context.Context, log *slog.Logger, t task) (ledger.ResultInput, error) {
+	var in ledger.ResultInput
+	inputs, size, err := w.fetch(ctx, t.q.InputDigests)
 	if err != nil {
 		return in, fail(stageFetch, err)
 	}
 	t0 := time.Now()
-	res, err := ev.Run(plan, inputs)
+	res, err := t.ev.Run(t.plan, inputs)
 	if err != nil {
-		return in, fail(stageEvaluate, fmt.Errorf("evaluate query %s on %d inputs: %w", q.ID, len(inputs), err))
+		return in, fail(stageEvaluate, fmt.Errorf("evaluate query %s on %d inputs: %w", t.q.ID, len(inputs), err))
 	}
 	w.metrics.verified.Add(float64(size))
 	want := hex.EncodeToString(res.Digest[:])
-	log.Info("query evaluated", "dataset", ds.ID, "inputs", len(inputs), "inputBytes", size,
+	log.Info("query evaluated", "dataset", t.ds.ID, "inputs", len(inputs), "inputBytes", size,
 		"outputDigest", want, "seconds", time.Since(t0).Seconds())
 	if err := jobContextErr(ctx); err != nil {
 		return in, err
@@ -258,8 +291,8 @@ func (w *Worker) compute(ctx context.Context, log *slog.Logger, id string) (ledg
 		return in, fail(stageUpload, fmt.Errorf("the blob store stored result %s under digest %s", want, digest))
 	}
 	return ledger.ResultInput{
-		QueryID:      q.ID,
-		InputDigests: q.InputDigests,
+		QueryID:      t.q.ID,
+		InputDigests: t.q.InputDigests,
 		OutputDigest: digest,
 		OutputURI:    w.store.URI(digest),
 		OutputSize:   int64(len(res.Data)),

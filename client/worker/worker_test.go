@@ -238,10 +238,11 @@ func TestPanicFailsOnlyItsJob(t *testing.T) {
 	require.Empty(t, w.ledger.posted())
 	require.Contains(t, logs.String(), "key source exploded")
 	require.Contains(t, scrape(t, wk), `statledger_worker_jobs_failed_total{stage="panic"} 1`)
-	// The lease is left to expire; the job was claimed and is not posted.
-	require.Equal(t, ledger.StatusLeased, w.ledger.job("q-1").Status)
+	// The keys are loaded before the claim: the job stays open for other workers.
+	require.Equal(t, ledger.StatusOpen, w.ledger.job("q-1").Status)
 
-	// A panic while fetching (another goroutine) fails the job too.
+	// A panic while fetching (in another goroutine), after the claim, fails the job too;
+	// its lease is left to expire.
 	w.keys.panics = false
 	w.ledger.approve("q-2", w.dataset.ID, countByRegion(), w.digests)
 	w.store.setOnGet(func(context.Context, string, []byte) ([]byte, error) { panic("blob store exploded") })
@@ -249,6 +250,7 @@ func TestPanicFailsOnlyItsJob(t *testing.T) {
 	require.ErrorIs(t, err, worker.ErrJobFailed)
 	require.Equal(t, []string{"q-2"}, sum.FailedQueries)
 	require.Contains(t, logs.String(), "blob store exploded")
+	require.Equal(t, ledger.StatusLeased, w.ledger.job("q-2").Status)
 }
 
 func TestTamperedInputFailsTheJobAndPostsNothing(t *testing.T) {
@@ -341,6 +343,9 @@ func TestWrongParameterSetOrUnknownKeyFailsTheJob(t *testing.T) {
 	require.Contains(t, logs.String(), "no key key-2")
 	require.Contains(t, logs.String(), "belongs to parameter set InsecureN11T58, but dataset other-set uses N14T58")
 	require.Empty(t, w.ledger.posted())
+	for _, id := range []string{"q-1", "q-2"} {
+		require.Equal(t, ledger.StatusOpen, w.ledger.job(id).Status, "a worker that cannot compute %s does not claim it", id)
+	}
 }
 
 func TestIdentityWithoutTheWorkerRoleIsRefused(t *testing.T) {
