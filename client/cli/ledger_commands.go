@@ -310,6 +310,10 @@ func (a *app) queryListCommand() *cobra.Command {
 		Use: "list", Short: "List a dataset's queries", Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withSession(func(s *session) error {
+				// An unknown dataset has no queries either: say it is unknown.
+				if _, err := s.api.GetDataset(cmd.Context(), datasetID); err != nil {
+					return err
+				}
 				var all []ledger.Query
 				for bookmark := ""; ; {
 					page, err := s.api.ListQueries(cmd.Context(), datasetID, bookmark)
