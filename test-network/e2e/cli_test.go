@@ -319,6 +319,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	require.Equal(t, q.ID, queries[0].ID)
 	require.Contains(t, c.ok(t, hospitalB, "query", "list", "--dataset", datasetID), q.ID)
 	c.fails(t, cli.ExitFailure, regulator, []string{"query", "status", "q-" + unique("missing")}, "NOT_FOUND")
+	c.fails(t, cli.ExitFailure, regulator, []string{"query", "list", "--dataset", unique("no-such-dataset")}, "NOT_FOUND")
 
 	// query approve: the auditor may not; both hospitals approve.
 	c.fails(t, cli.ExitFailure, regulator, []string{"query", "approve", q.ID, "--reason", "looks fine"}, "FORBIDDEN")
