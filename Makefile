@@ -47,10 +47,11 @@ test: fabric build ## run every test: unit tests, then end-to-end tests on a rea
 BENCH_CLIENTS  ?= 32
 BENCH_DURATION ?= 10s
 
-bench: fabric build ## print the benchmark figures the issues ask for (kernels, then ledger throughput on the local network)
+bench: fabric build ## print the benchmark figures the issues ask for (kernels, ledger throughput and one query's latency on the local network)
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 3 ./crypto/... ./client/...
 	@$(BIN)/fabnet up
 	$(BIN)/fabnet bench --clients $(BENCH_CLIENTS) --duration $(BENCH_DURATION)
+	$(GO) test -run '^$$' -bench QueryLatency -benchtime 3x -count 1 -timeout 20m ./test-network/e2e/
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -356,11 +357,13 @@ func (f *flow) compute(t testing.TB, ctx context.Context, org string, ds ledger.
 	})
 	require.NoError(t, err)
 	ft.Waiting += time.Since(t0)
-	w, err := worker.New(worker.Config{Datasets: []string{ds.ID}}, f.api[org], f.store, f.keys.cache)
+	var log bytes.Buffer // slog's handler serialises the worker's writes
+	w, err := worker.New(worker.Config{Datasets: []string{ds.ID}}, f.api[org], f.store, f.keys.cache,
+		worker.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
 	require.NoError(t, err)
 	sum, err := w.Once(ctx)
-	require.NoError(t, err, "worker of %s", org)
-	require.Equal(t, 1, sum.Succeeded, "the worker of %s computes the query: %+v", org, sum)
+	require.NoError(t, err, "worker of %s; its log:\n%s", org, &log)
+	require.Equal(t, 1, sum.Succeeded, "the worker of %s computes the query: %+v; its log:\n%s", org, sum, &log)
 	require.Equal(t, q.ID, sum.Posted[0].QueryID)
 	return sum.Posted[0]
 }
