@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,6 +172,28 @@ func TestSynthIsDeterministicForASeed(t *testing.T) {
 			n, err := records.Read(strings.NewReader(first.stdout), f, shippedSchema(t), func([]int, []int64) error { return nil })
 			require.NoError(t, err)
 			require.Equal(t, 200, n)
+		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestSynthOutputIsStable pins what a seed gives, so demos and benchmarks stay
+// comparable across versions; after an intended change to the generator, run
+// `go test ./client/cli -run SynthOutputIsStable -update` and review the diff.
+func TestSynthOutputIsStable(t *testing.T) {
+	for _, format := range []string{"csv", "fhir-bundle", "fhir-ndjson"} {
+		t.Run(format, func(t *testing.T) {
+			r := runCLI(nil, "synth", "--records", "3", "--seed", "1", "--provider", "HospitalA", "--format", format)
+			require.Equal(t, cli.ExitOK, r.code, r.stderr)
+			golden := filepath.Join("testdata", "synth-seed1-"+format+".golden")
+			if *update {
+				require.NoError(t, os.MkdirAll("testdata", 0o755))
+				require.NoError(t, os.WriteFile(golden, []byte(r.stdout), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run with -update to create it")
+			require.Equal(t, string(want), r.stdout)
 		})
 	}
 }
