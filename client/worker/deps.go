@@ -42,7 +42,7 @@ type Ledger interface {
 }
 
 // Store is the content-addressed blob store the inputs come from and the results go to;
-// *blobstore.Bucket implements it.
+// *blobstore.Bucket implements it. The worker calls it from several goroutines.
 type Store interface {
 	// Get returns the blob stored under digest.
 	Get(ctx context.Context, digest string) ([]byte, error)
@@ -53,7 +53,8 @@ type Store interface {
 }
 
 // Keys gives the collective rotation keys of a collective key recorded on the ledger,
-// with the parameter set they belong to.
+// with the parameter set they belong to. The worker may call it from several goroutines;
+// it keeps the keys of a key ID once loaded and only reads them.
 type Keys interface {
 	EvaluationKeys(ctx context.Context, keyID string) (*params.Set, *rlwe.MemEvaluationKeySet, error)
 }

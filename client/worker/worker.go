@@ -89,9 +89,6 @@ func New(cfg Config, l Ledger, s Store, k Keys, opts ...Option) (*Worker, error)
 	return w, nil
 }
 
-// Config returns the worker's configuration, defaults filled in.
-func (w *Worker) Config() Config { return w.cfg }
-
 // Summary counts what Once did.
 type Summary struct {
 	// Candidates are the approved queries found; Skipped of them had no job this worker
