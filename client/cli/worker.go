@@ -68,6 +68,10 @@ With --once it processes every job it can claim now, prints what it posted and e
 					return w.Run(cmd.Context())
 				}
 				sum, err := w.Once(cmd.Context())
+				if err != nil && !errors.Is(err, worker.ErrJobFailed) {
+					// Not a worker, or the scan failed: there is nothing to summarise.
+					return err
+				}
 				if rerr := a.renderSummary(s.profile.Output, sum); rerr != nil {
 					return rerr
 				}
