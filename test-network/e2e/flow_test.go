@@ -55,13 +55,13 @@ var flowRetry = fabric.Retry{Attempts: 10, Backoff: 20 * time.Millisecond, MaxBa
 const flowPoll = 10 * time.Millisecond
 
 // flowKeys is the collective key of this test binary: made once, at the production
-// parameters, by a local ceremony of the consortium's key holders. Its blobs and the key
-// shares live in a directory of the network's state (removed with it), apart from each
-// test's own blob store.
+// parameters, by a local ceremony of the consortium's key holders, and held in memory
+// by a keyceremony.Cache. The key shares and the analyst key live in a directory of
+// the network's state (removed with it, and after flowStaleKeys by a later binary).
 type flowKeys struct {
 	id     string
 	set    *params.Set
-	cache  *keyceremony.Cache // loads through StatOffice's connection and the key's blobs
+	cache  *keyceremony.Cache // holds the loaded key
 	prot   keyceremony.Protection
 	shares map[string]string // MSP ID -> key share path
 	// analyst is StatOffice's analyst key pair for this parameter set.
@@ -110,17 +110,24 @@ func newFlowKeys() (*flowKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The connection and the store stay open for the life of the binary: the cache
-	// loads keys through them.
+	// The connection stays open for the life of the binary: the cache reads the key's
+	// record through it. The ceremony's blobs (over 100 MB) are removed once the cache
+	// holds the key in memory.
 	client, err := env.Connect(statOffice, fabric.WithRetry(flowRetry))
 	if err != nil {
 		return nil, err
 	}
 	api := ledgerapi.New(client)
-	store, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
+	blobs, err := os.MkdirTemp("", "statledger-e2e-key-blobs-")
 	if err != nil {
 		return nil, err
 	}
+	defer os.RemoveAll(blobs)
+	store, err := blobstore.Open(ctx, "file://"+blobs)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
 	prot, err := keyceremony.NewIdentityFile(filepath.Join(dir, "identity.txt"))
 	if err != nil {
 		return nil, err
