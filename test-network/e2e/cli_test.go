@@ -239,8 +239,9 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 		truth[region] += n
 	}
 
-	// data submit refuses an unknown dataset, and malformed files naming the line or
+	// data submit is for providers; it refuses an unknown dataset, and malformed files naming the line or
 	// entry but no value of the records.
+	c.fails(t, cli.ExitFailure, regulator, []string{"data", "submit", "--dataset", datasetID, "--period", "2026-bad", "--file", csvA}, "FORBIDDEN")
 	c.fails(t, cli.ExitFailure, hospitalA, []string{"data", "submit", "--dataset", unique("no-such-dataset"), "--period", "2026", "--file", csvA}, "NOT_FOUND")
 	csvLines := strings.SplitAfter(readFile(t, csvA), "\n")
 	ndjsonLines := strings.SplitAfter(readFile(t, ndjsonB), "\n")
@@ -340,14 +341,21 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	c.fails(t, cli.ExitUsage, hospitalB, []string{"query", "reject", rejected.ID}, `required flag(s) "reason" not set`)
 	c.json(t, &rejected, hospitalB, "query", "reject", rejected.ID, "--reason", "too fine a breakdown")
 	require.Equal(t, ledger.StatusRejected, rejected.Status)
-	c.json(t, &cancelled, statOffice, request...)
+	// A request resent with its idempotency key is the same query.
+	resend := append(slices.Clone(request), "--idempotency-key", unique("k"))
+	c.json(t, &cancelled, statOffice, resend...)
+	var again ledger.Query
+	c.json(t, &again, statOffice, resend...)
+	require.Equal(t, cancelled.ID, again.ID)
 	settle(t, ctx)
 	c.fails(t, cli.ExitFailure, hospitalA, []string{"query", "cancel", cancelled.ID, "--reason", "not mine"}, "FORBIDDEN")
 	c.json(t, &cancelled, statOffice, "query", "cancel", cancelled.ID, "--reason", "asked twice")
 	require.Equal(t, ledger.StatusCancelled, cancelled.Status)
 
-	// worker run --once: StatOffice's worker computes the approved query.
+	// worker run --once: only a worker organisation computes; StatOffice's worker
+	// computes the approved query.
 	settle(t, ctx)
+	c.fails(t, cli.ExitFailure, regulator, []string{"worker", "run", "--once", "--dataset", datasetID}, "does not have the worker role")
 	var sum worker.Summary
 	c.json(t, &sum, statOffice, "worker", "run", "--once", "--dataset", datasetID)
 	require.Equal(t, 1, sum.Succeeded, "%+v", sum)
@@ -379,6 +387,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	r := c.run(statOffice, "query", "release", q.ID, "--format", "json")
 	require.Equal(t, cli.ExitOK, r.code, r.stderr)
 	require.Contains(t, r.stderr, "release of "+q.ID+" recorded")
+	recorded := r.stderr
 	var released struct {
 		QueryID string   `json:"queryID"`
 		Noise   bool     `json:"noise"`
@@ -401,6 +410,17 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 		// A sanity check of the cell's place, far wider than the noise.
 		require.InDelta(t, float64(truth[row.Codes[0]]), *row.Value, 100, "region %s", row.Codes[0])
 	}
+	// Releasing again prints the same table, in any format, and records nothing new.
+	r = c.run(statOffice, "query", "release", q.ID)
+	require.Equal(t, cli.ExitOK, r.code, r.stderr)
+	require.Equal(t, recorded, r.stderr, "the same release record, table digest and transaction")
+	for _, row := range released.Rows {
+		require.Regexp(t, regexp.MustCompile(`(?m)^`+row.Codes[0]+` `), r.stdout)
+	}
+	r = c.run(statOffice, "query", "release", q.ID, "--format", "csv")
+	require.Equal(t, cli.ExitOK, r.code, r.stderr)
+	require.True(t, strings.HasPrefix(r.stdout, "region,OBS_VALUE,OBS_STATUS,CONF_STATUS\n"), r.stdout)
+	require.Len(t, strings.Split(strings.TrimSpace(r.stdout), "\n"), 11)
 	sdmx := filepath.Join(c.dir, "release.csv")
 	r = c.run(statOffice, "query", "release", q.ID, "--format", "sdmx-csv", "--out", sdmx)
 	require.Equal(t, cli.ExitOK, r.code, r.stderr)
@@ -408,6 +428,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	require.True(t, strings.HasPrefix(readFile(t, sdmx), "STRUCTURE,STRUCTURE_ID,ACTION,region,"), readFile(t, sdmx))
 	final := c.waitStatus(t, ctx, regulator, q.ID, ledger.StatusReleased)
 	require.NotEmpty(t, final.ReleaseDigest)
+	require.Contains(t, recorded, "table "+final.ReleaseDigest)
 	require.Regexp(t, regexp.MustCompile(`(?m)^release +`+final.ReleaseDigest+`$`), c.ok(t, regulator, "query", "status", q.ID))
 
 	// The budget shows the approved query's epsilon spent.
