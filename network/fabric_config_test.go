@@ -1,6 +1,7 @@
 package network
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -364,4 +365,32 @@ func TestDownstreamKnownGaps(t *testing.T) {
 			t.Skip("BUG (reported): names are not quoted in the templates; YAML reads Null as null")
 		}
 	})
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// TestGoldenConfig pins the generated files of the demo definition (one and three
+// orderers), so that any change to the templates is seen in review. After an intended
+// change: go test ./network -run TestGoldenConfig -update
+func TestGoldenConfig(t *testing.T) {
+	for _, nodes := range []int{1, 3} {
+		d := demoDefinition(t)
+		d.Orderer.Nodes = nodes
+		cc, err := d.CryptoConfig()
+		require.NoError(t, err)
+		tx, err := d.ConfigTx("/state/crypto", 200*time.Millisecond)
+		require.NoError(t, err)
+		for name, got := range map[string][]byte{"crypto-config": cc, "configtx": tx} {
+			t.Run(fmt.Sprintf("%s with %d orderers matches its golden file", name, nodes), func(t *testing.T) {
+				path := filepath.Join("testdata", "golden", fmt.Sprintf("demo-%d-orderers.%s.yaml", nodes, name))
+				if *update {
+					require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+					require.NoError(t, os.WriteFile(path, got, 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "run with -update to create it")
+				require.Equal(t, string(want), string(got))
+			})
+		}
+	}
 }
