@@ -43,7 +43,7 @@ func BenchmarkQueryLatency(b *testing.B) {
 	for period := range latencyPeriods {
 		for i, org := range []string{hospitalA, hospitalB} {
 			data := synthCSV(b, org, uint64(1000+10*period+i), latencyPerSubmission)
-			f.submit(b, ctx, org, ds, fmt.Sprintf("2026-%02d", period+1), data)
+			f.submit(b, ctx, org, ds, fmt.Sprintf("2026-%02d", period+1), data, latencyPerSubmission)
 		}
 	}
 	const submissions = 2 * latencyPeriods
