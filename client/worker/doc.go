@@ -32,9 +32,10 @@
 // Run is the daemon: it listens to the chaincode's events (query.approved, job.open and
 // result.recorded while the query is still approved, which reopens the job for another
 // organisation), resuming after a restart from a checkpoint file, and scans the
-// datasets' approved queries every Config.PollEvery, which finds what events cannot
-// announce: leases that expired. Once makes one scan, processes every job it can claim
-// and returns, for scripts. Any number of workers may run at once, here or elsewhere:
+// datasets' approved queries every Config.PollEvery, so that nothing an event missed is
+// lost. No event announces that a lease expired: a job seen leased by another worker is
+// looked at again a second after its lease expires, and taken over if nobody renewed
+// it. Once makes one scan, processes every job it can claim and returns, for scripts. Any number of workers may run at once, here or elsewhere:
 // the ledger orders their claims. Each worker process must act as its own identity
 // (certificate): the contract lets a lease's holder claim its job again, so two
 // processes sharing a certificate would not exclude each other.

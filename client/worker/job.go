@@ -28,6 +28,9 @@ var errLeaseLost = errors.New("the lease on the job was lost")
 type outcome struct {
 	result *ledger.Result
 	failed bool
+	// leasedUntil, for a job skipped because another worker leases it, is when that
+	// lease expires.
+	leasedUntil time.Time
 }
 
 // stageError is a job failure with the stage that failed.
@@ -62,12 +65,12 @@ func (w *Worker) process(ctx context.Context, id string) (out outcome) {
 	if err != nil {
 		return w.failed(log, id, fail(stageRead, fmt.Errorf("read job: %w", err)), claimed)
 	}
-	if reason := w.unclaimable(job); reason != "" {
+	if reason, until := w.unclaimable(job); reason != "" {
 		log.Debug("job skipped", "reason", reason)
 		if job.Status == ledger.StatusDone {
 			w.forget(id)
 		}
-		return outcome{}
+		return outcome{leasedUntil: until}
 	}
 	// Everything that does not depend on the inputs is ready before the claim, so that a
 	// worker that cannot compute the query (no keys, say) leaves the job to others.
@@ -133,21 +136,22 @@ func (w *Worker) process(ctx context.Context, id string) (out outcome) {
 	return outcome{result: &r}
 }
 
-// unclaimable says why the worker cannot claim job now, or returns "".
-func (w *Worker) unclaimable(job ledger.Job) string {
+// unclaimable says why the worker cannot claim job now, or returns "". For a job leased
+// by another worker it also returns when the lease expires.
+func (w *Worker) unclaimable(job ledger.Job) (reason string, leasedUntil time.Time) {
 	w.mu.Lock()
 	self := w.self
 	w.mu.Unlock()
 	switch {
 	case job.Status == ledger.StatusDone:
-		return "the job is done"
+		return "the job is done", time.Time{}
 	case slices.Contains(job.ResultOrgs, self.MSPID):
-		return "this organisation has posted its result"
+		return "this organisation has posted its result", time.Time{}
 	case job.Status == ledger.StatusLeased && job.Lease != nil && time.Now().Before(job.Lease.ExpiresAt) &&
 		!(job.Lease.WorkerMSPID == self.MSPID && job.Lease.WorkerID == self.ID):
-		return "leased by a worker of " + job.Lease.WorkerMSPID + " until " + job.Lease.ExpiresAt.UTC().Format(time.RFC3339)
+		return "leased by a worker of " + job.Lease.WorkerMSPID + " until " + leaseExpiry(job), job.Lease.ExpiresAt
 	}
-	return ""
+	return "", time.Time{}
 }
 
 func leaseExpiry(job ledger.Job) string {

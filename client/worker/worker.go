@@ -151,7 +151,8 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 
 // Run is the worker daemon: it serves /healthz and /metrics on Config.ListenAddr (if
 // set), processes the jobs of the chaincode's events (with WithEvents) and scans the
-// ledger every Config.PollEvery, until ctx ends. Then it stops claiming, abandons the
+// ledger every Config.PollEvery, and looks at a job leased by another worker again when
+// its lease expires, until ctx ends. Then it stops claiming, abandons the
 // jobs in progress without posting (their leases expire and another worker takes them
 // over), waits for them and returns nil. It returns an error at once when the identity
 // is not a worker (ErrNotWorker), when reading it fails, or when the address cannot be
@@ -174,7 +175,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		}()
 		w.log.Info("serving /healthz and /metrics", "address", ln.Addr().String())
 	}
-	p := w.startPool(ctx, func(string, outcome) {})
+	// A job leased by another worker is looked at again as soon as its lease expires
+	// (the pool is assigned before any job reaches this report).
+	var p *pool
+	p = w.startPool(ctx, func(id string, o outcome) {
+		if !o.leasedUntil.IsZero() {
+			p.at(ctx, id, o.leasedUntil.Add(expiryMargin))
+		}
+	})
 	var producers sync.WaitGroup
 	if w.events != nil {
 		producers.Go(func() { w.listen(ctx, p) })
@@ -336,15 +344,24 @@ func (w *Worker) jobEvent(ev fabric.Event) (string, bool) {
 	return e.QueryID, true
 }
 
+// expiryMargin is how long after a lease's expiry Run looks at its job again, for the
+// clocks of the worker and of the client whose transaction time decides the expiry.
+const expiryMargin = time.Second
+
 // pool runs jobs Config.Concurrency at a time; each query ID is queued at most once.
 type pool struct {
 	w    *Worker
 	work chan string
 	done sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	timers map[string]*time.Timer // queries to look at again later, one timer each
+	firing sync.WaitGroup         // timers enqueueing now
 }
 
 func (w *Worker) startPool(ctx context.Context, report func(string, outcome)) *pool {
-	p := &pool{w: w, work: make(chan string)}
+	p := &pool{w: w, work: make(chan string), timers: map[string]*time.Timer{}}
 	for range w.cfg.Concurrency {
 		p.done.Go(func() {
 			for id := range p.work {
@@ -372,8 +389,37 @@ func (p *pool) enqueue(ctx context.Context, id string) bool {
 	}
 }
 
-// stop waits for the queued jobs after the producers stopped.
+// at enqueues the query at time t, unless the pool has stopped by then or a timer for
+// the query is set already.
+func (p *pool) at(ctx context.Context, id string, t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.timers[id] != nil {
+		return
+	}
+	p.timers[id] = time.AfterFunc(time.Until(t), func() {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return
+		}
+		delete(p.timers, id)
+		p.firing.Add(1)
+		p.mu.Unlock()
+		defer p.firing.Done()
+		p.enqueue(ctx, id)
+	})
+}
+
+// stop cancels the timers and waits for the queued jobs, after the producers stopped.
 func (p *pool) stop() {
+	p.mu.Lock()
+	p.closed = true
+	for _, t := range p.timers {
+		t.Stop()
+	}
+	p.mu.Unlock()
+	p.firing.Wait()
 	close(p.work)
 	p.done.Wait()
 }

@@ -371,27 +371,56 @@ func TestDatasetsRestrictTheWorker(t *testing.T) {
 	require.Equal(t, "q-mine", sum.Posted[0].QueryID)
 }
 
-func TestRunTakesOverAnExpiredLeaseFoundByItsScan(t *testing.T) {
+func TestPeriodicScanFindsWhatNoEventAnnounced(t *testing.T) {
 	w := newWorld(t)
-	// A job leased by a worker that died: nothing announces the expiry, a scan finds it.
-	w.ledger.approve("q-stale", w.dataset.ID, countByRegion(), w.digests)
-	_, err := w.ledger.as(otherMSP, "dead").ClaimJob(context.Background(), "q-stale", 1)
-	require.NoError(t, err)
 	var logs syncBuffer
 	wk := w.newWorker(t, worker.Config{PollEvery: 200 * time.Millisecond}, jsonLogger(&logs))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- wk.Run(ctx) }()
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "worker started") }, 5*time.Second, 10*time.Millisecond)
 
-	require.Eventually(t, func() bool { return len(w.ledger.posted()) == 1 }, 10*time.Second, 20*time.Millisecond, "the expired lease is taken over")
-	r := w.ledger.posted()[0]
-	require.Equal(t, "q-stale", r.QueryID)
-	w.requireExact(t, r)
-	require.Equal(t, 2, w.ledger.job("q-stale").Claims)
-	require.Contains(t, logs.String(), "leased by a worker of OtherMSP", "the live lease was respected first")
+	// Approved after the first scan, and no event stream: a later scan finds it.
+	w.ledger.approve("q-1", w.dataset.ID, countByRegion(), w.digests)
+	require.Eventually(t, func() bool { return len(w.ledger.posted()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	w.requireExact(t, w.ledger.posted()[0])
 	cancel()
 	require.NoError(t, <-done)
 	require.Contains(t, logs.String(), "worker stopped")
+}
+
+func TestRunLooksAgainWhenALeaseItSawExpires(t *testing.T) {
+	w := newWorld(t)
+	w.ledger.approve("q-stale", w.dataset.ID, countByRegion(), w.digests)
+	_, err := w.ledger.as(otherMSP, "dead").ClaimJob(context.Background(), "q-stale", 1)
+	require.NoError(t, err)
+	expires := w.ledger.job("q-stale").Lease.ExpiresAt
+	w.ledger.approve("q-long", w.dataset.ID, countByRegion(), w.digests)
+	_, err = w.ledger.as(otherMSP, "alive").ClaimJob(context.Background(), "q-long", 3600)
+	require.NoError(t, err)
+	// Scans are an hour apart: only the first scan sees the jobs, leased.
+	var logs syncBuffer
+	wk := w.newWorker(t, worker.Config{PollEvery: time.Hour}, jsonLogger(&logs))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- wk.Run(ctx) }()
+	require.Eventually(t, func() bool { return len(w.ledger.posted()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	r := w.ledger.posted()[0]
+	require.True(t, r.PostedAt.After(expires))
+	require.Less(t, r.PostedAt.Sub(expires), 5*time.Second, "taken over just after the expiry, not at the next scan")
+	w.requireExact(t, r)
+	require.Equal(t, 2, w.ledger.job("q-stale").Claims)
+	require.Contains(t, logs.String(), "leased by a worker of OtherMSP", "the live lease was respected first")
+
+	// Stopping the worker stops the timer of the hour-long lease.
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	require.Equal(t, "alive", w.ledger.job("q-long").Lease.WorkerID)
 }
 
 func TestRunComputesTheJobsThatEventsAnnounce(t *testing.T) {
