@@ -164,20 +164,24 @@ func requireCode(t testing.TB, err error, want ledger.Code, msgAndArgs ...any) {
 	require.Equal(t, want, ledger.CodeOf(err), "%s: %v", fmt.Sprint(msgAndArgs...), err)
 }
 
-// settle waits until every organisation's peer has committed the same blocks, so that a
-// read through one organisation's peer sees what another organisation just committed
-// through its own (a submit returns once its gateway peer has committed).
+// settle waits until every organisation's peer has committed every block that any peer
+// had committed when settle was called, so that a read through one organisation's peer
+// sees what another organisation just committed through its own (a submit returns once
+// its gateway peer has committed). Other writers may add blocks meanwhile.
 func settle(t testing.TB, ctx context.Context) {
 	t.Helper()
+	var target uint64
+	for _, org := range allOrgs {
+		h, err := env.Net.BlockHeight(ctx, org)
+		require.NoError(t, err)
+		target = max(target, h)
+	}
 	require.Eventually(t, func() bool {
-		var first uint64
-		for i, org := range allOrgs {
-			h, err := env.Net.BlockHeight(ctx, org)
-			if err != nil || (i > 0 && h != first) {
+		for _, org := range allOrgs {
+			if h, err := env.Net.BlockHeight(ctx, org); err != nil || h < target {
 				return false
 			}
-			first = h
 		}
 		return true
-	}, 20*time.Second, 100*time.Millisecond, "the peers do not reach the same block height")
+	}, 20*time.Second, 50*time.Millisecond, "the peers do not reach block height %d", target)
 }
