@@ -5,6 +5,9 @@ import (
 	"os"
 
 	"github.com/statledger/statledger/client/cli"
+
+	// S3-compatible object storage for blob store URLs s3://bucket?region=...
+	_ "github.com/statledger/statledger/client/blobstore/s3"
 )
 
 func main() {
