@@ -311,6 +311,7 @@ type flowTimes struct {
 	Waiting time.Duration // of the above, time spent waiting for a peer to show a record
 }
 
+// Total is the time from the request to the recorded release.
 func (ft flowTimes) Total() time.Duration {
 	return ft.Request + ft.Approve + ft.Compute + ft.Share + ft.Release
 }
@@ -772,11 +773,8 @@ func requireWithinBound(t testing.TB, ds ledger.Dataset, spec policies.Query, ta
 func (f *flow) decryptedCells(t testing.TB, ctx context.Context, ds ledger.Dataset, q ledger.Query) []release.Cell {
 	t.Helper()
 	set := f.keys.set
-	layout, err := cube.NewLayout(ds.Schema, set.RowSlots())
-	require.NoError(t, err)
-	plan, err := layout.Plan(q.Spec)
-	require.NoError(t, err)
-	q, err = f.api[statOffice].GetQuery(ctx, q.ID)
+	plan := flowPlan(t, ds, q.Spec, set)
+	q, err := f.api[statOffice].GetQuery(ctx, q.ID)
 	require.NoError(t, err)
 	digest, err := blobstore.ParseDigest(q.OutputDigest)
 	require.NoError(t, err)
@@ -838,16 +836,23 @@ func requireComponentsWithinBound(t testing.TB, ds ledger.Dataset, q ledger.Quer
 	require.Equal(t, table.Digest(), again.Digest(), "the released table derives from the decrypted components")
 }
 
+// flowPlan is the plan of spec on ds's cube, as the worker, the key holders and the
+// analyst make it.
+func flowPlan(t testing.TB, ds ledger.Dataset, spec policies.Query, set *params.Set) *cube.Plan {
+	t.Helper()
+	layout, err := cube.NewLayout(ds.Schema, set.RowSlots())
+	require.NoError(t, err)
+	plan, err := layout.Plan(spec)
+	require.NoError(t, err)
+	return plan
+}
+
 // noiseBound is the bound on the total noise of each released value of q: the noise
 // every decryptor derives from the dataset's policy (keyholder.Noise), summed over the
 // query's decryptors, at flowFailureProb.
 func noiseBound(t testing.TB, ds ledger.Dataset, q ledger.Query, set *params.Set) int64 {
 	t.Helper()
-	layout, err := cube.NewLayout(ds.Schema, set.RowSlots())
-	require.NoError(t, err)
-	plan, err := layout.Plan(q.Spec)
-	require.NoError(t, err)
-	noise, err := keyholder.Noise(ds, q, plan.Output, len(q.Decryptors), 0)
+	noise, err := keyholder.Noise(ds, q, flowPlan(t, ds, q.Spec, set).Output, len(q.Decryptors), 0)
 	require.NoError(t, err)
 	require.Equal(t, len(q.Decryptors), noise.Parties)
 	return noise.Bound(flowFailureProb)
@@ -945,6 +950,7 @@ func TestFlowNoiseOffReleasesTheExactPlaintextStatistics(t *testing.T) {
 		require.Equal(t, table.Suppressed(), fromLedger.Suppressed)
 		require.Equal(t, len(truth), fromLedger.Cells)
 		require.Empty(t, fromLedger.Table, "policy-exact.yaml keeps releases off the ledger")
+		t.Logf("e2e: %d of %d cells under the minimum of %d records suppressed, flagged and listed on the ledger", small, len(truth), d.ds.Policy.MinCellCount)
 	})
 }
 
