@@ -70,8 +70,8 @@ func (c *cliEnv) ok(t *testing.T, org string, args ...string) string {
 	return r.stdout
 }
 
-// json runs a command as org with -o json, requires success and decodes stdout into v.
-func (c *cliEnv) json(t *testing.T, v any, org string, args ...string) {
+// okJSON runs a command as org with -o json, requires success and decodes stdout into v.
+func (c *cliEnv) okJSON(t *testing.T, v any, org string, args ...string) {
 	t.Helper()
 	out := c.ok(t, org, append([]string{"-o", "json"}, args...)...)
 	require.NoError(t, json.Unmarshal([]byte(out), v), out)
@@ -108,9 +108,15 @@ func (c *cliEnv) waitStatus(t *testing.T, ctx context.Context, org, queryID stri
 	t.Helper()
 	settle(t, ctx)
 	var q ledger.Query
-	c.json(t, &q, org, "query", "status", queryID)
+	c.okJSON(t, &q, org, "query", "status", queryID)
 	require.Equal(t, want, q.Status, "query %s: %s", queryID, q.StatusReason)
 	return q
+}
+
+// datasetRow is a row of `dataset list -o json`.
+type datasetRow struct {
+	Dataset ledger.Dataset `json:"dataset"`
+	Budget  ledger.Budget  `json:"budget"`
 }
 
 // regionCounts counts the records of a synthetic file by region, the plaintext truth.
@@ -145,7 +151,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 		require.Contains(t, table, mspID(org))
 	}
 	var cons ledger.Consortium
-	c.json(t, &cons, hospitalA, "consortium", "show")
+	c.okJSON(t, &cons, hospitalA, "consortium", "show")
 	require.Len(t, cons.Orgs, len(def.Orgs))
 	require.Equal(t, def.Threshold, cons.Threshold)
 
@@ -157,7 +163,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 		keygen = append(keygen, "--holder", c.profiles[org])
 	}
 	var local keyceremony.LocalResult
-	c.json(t, &local, statOffice, keygen...)
+	c.okJSON(t, &local, statOffice, keygen...)
 	require.False(t, local.Existing)
 	require.Equal(t, keyID, local.Published.Key.ID)
 	require.Equal(t, mspID(statOffice), local.Published.Key.RecordedBy)
@@ -167,7 +173,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 			Key      ledger.CollectiveKey `json:"key"`
 			KeyShare string               `json:"keyShare"`
 		}
-		c.json(t, &shown, org, "consortium", "keygen", "show", keyID, "--check-share")
+		c.okJSON(t, &shown, org, "consortium", "keygen", "show", keyID, "--check-share")
 		require.Equal(t, local.Published.Key.PublicKeyDigest, shown.Key.PublicKeyDigest)
 		require.Contains(t, shown.KeyShare, "opens")
 	}
@@ -179,23 +185,15 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 		"--schema", filepath.Join(policyDir, "schema.yaml"), "--policy", filepath.Join(policyDir, "policy.yaml")}
 	c.fails(t, cli.ExitFailure, hospitalA, register, "FORBIDDEN")
 	var ds ledger.Dataset
-	c.json(t, &ds, statOffice, register...)
+	c.okJSON(t, &ds, statOffice, register...)
 	require.Equal(t, datasetID, ds.ID)
 	require.Equal(t, keyID, ds.KeyID)
 	require.Equal(t, ledger.StatusActive, ds.Status)
 	require.Equal(t, mspID(statOffice), ds.Registrant)
 	settle(t, ctx)
-	var listed []struct {
-		Dataset ledger.Dataset `json:"dataset"`
-		Budget  ledger.Budget  `json:"budget"`
-	}
-	c.json(t, &listed, regulator, "dataset", "list")
-	i := slices.IndexFunc(listed, func(r struct {
-		Dataset ledger.Dataset `json:"dataset"`
-		Budget  ledger.Budget  `json:"budget"`
-	}) bool {
-		return r.Dataset.ID == datasetID
-	})
+	var listed []datasetRow
+	c.okJSON(t, &listed, regulator, "dataset", "list")
+	i := slices.IndexFunc(listed, func(r datasetRow) bool { return r.Dataset.ID == datasetID })
 	require.GreaterOrEqual(t, i, 0, "dataset list shows %s", datasetID)
 	require.Equal(t, int64(ds.Policy.EpsilonTotal), listed[i].Budget.TotalMicroEpsilon)
 	require.Zero(t, listed[i].Budget.SpentMicroEpsilon)
@@ -222,7 +220,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	submit := func(org, file string) submitted {
 		t.Helper()
 		var s submitted
-		c.json(t, &s, org, "data", "submit", "--dataset", datasetID, "--period", "2026", "--file", file)
+		c.okJSON(t, &s, org, "data", "submit", "--dataset", datasetID, "--period", "2026", "--file", file)
 		require.Equal(t, 1000, s.Records)
 		require.Equal(t, ledger.StatusLive, s.Submission.Status)
 		require.Equal(t, mspID(org), s.Submission.Provider)
@@ -239,8 +237,8 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 		truth[region] += n
 	}
 
-	// data submit is for providers; it refuses an unknown dataset, and malformed files naming the line or
-	// entry but no value of the records.
+	// data submit is for providers; it refuses an unknown dataset, and malformed files
+	// with a message that names the line or entry but holds no value of the records.
 	c.fails(t, cli.ExitFailure, regulator, []string{"data", "submit", "--dataset", datasetID, "--period", "2026-bad", "--file", csvA}, "FORBIDDEN")
 	c.fails(t, cli.ExitFailure, hospitalA, []string{"data", "submit", "--dataset", unique("no-such-dataset"), "--period", "2026", "--file", csvA}, "NOT_FOUND")
 	csvLines := strings.SplitAfter(readFile(t, csvA), "\n")
@@ -266,11 +264,11 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 			strings.Join(ndjsonLines[:4], "") + `{"resourceType":"Patient","id":"SECRET-ID",` + "\n",
 			[]string{"line 5", "syntax error: unexpected end of JSON input"}, "SECRET-ID"},
 		{"a FHIR NDJSON gender that is not a code", "bad-gender.ndjson",
-			strings.Replace(strings.Join(ndjsonLines[:8], ""), `"gender":"male"`, `"gender":"SECRETGENDER"`, 1) + strings.Replace(strings.Join(ndjsonLines[:8], ""), `"gender":"female"`, `"gender":"SECRETGENDER"`, 1),
-			[]string{"Patient.gender", "not a code of the dimension"}, "SECRETGENDER"},
+			strings.NewReplacer(`"gender":"male"`, `"gender":"SECRETGENDER"`, `"gender":"female"`, `"gender":"SECRETGENDER"`).Replace(strings.Join(ndjsonLines[:8], "")),
+			[]string{"line 1, Patient.gender: value is not a code of the dimension"}, "SECRETGENDER"},
 		{"a FHIR Bundle entry with a diagnosis that is not ICD-10", "bad-condition.json",
 			strings.Replace(readFile(t, bundleB), `"system":"http://hl7.org/fhir/sid/icd-10","code":"`, `"system":"http://hl7.org/fhir/sid/icd-10","code":"SECRET-DX`, 1),
-			[]string{"Bundle.entry[", "Condition.code", "not an ICD-10 code"}, "SECRET-DX"},
+			[]string{"Bundle.entry[2], Condition.code", "not an ICD-10 code"}, "SECRET-DX"},
 		{"a FHIR Bundle cut short", "cut.json",
 			readFile(t, bundleB)[:2000], []string{"unexpected end of JSON input"}, ""},
 	} {
@@ -299,7 +297,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 		cli.ExitFailure, hospitalA, request, "FORBIDDEN", "needs the analyst role")
 	c.fails(t, cli.ExitFailure, statOffice, []string{"query", "request", "--dataset", unique("no-such-dataset"), "--statistic", "count", "--epsilon", "0.5"}, "NOT_FOUND")
 	var q ledger.Query
-	c.json(t, &q, statOffice, request...)
+	c.okJSON(t, &q, statOffice, request...)
 	require.Equal(t, ledger.StatusPending, q.Status)
 	require.Equal(t, mspID(statOffice), q.Requester)
 	require.Equal(t, []string{mspID(hospitalA), mspID(hospitalB)}, q.Decryptors)
@@ -315,7 +313,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	require.Contains(t, status, "pending")
 	require.Contains(t, status, datasetID)
 	var queries []ledger.Query
-	c.json(t, &queries, regulator, "query", "list", "--dataset", datasetID)
+	c.okJSON(t, &queries, regulator, "query", "list", "--dataset", datasetID)
 	require.Len(t, queries, 1)
 	require.Equal(t, q.ID, queries[0].ID)
 	require.Contains(t, c.ok(t, hospitalB, "query", "list", "--dataset", datasetID), q.ID)
@@ -326,30 +324,30 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	c.fails(t, cli.ExitFailure, regulator, []string{"query", "approve", q.ID, "--reason", "looks fine"}, "FORBIDDEN")
 	c.fails(t, cli.ExitFailure, statOffice, []string{"query", "approve", q.ID}, "FORBIDDEN")
 	var approved ledger.Query
-	c.json(t, &approved, hospitalA, "query", "approve", q.ID, "--reason", "within the dataset policy")
+	c.okJSON(t, &approved, hospitalA, "query", "approve", q.ID, "--reason", "within the dataset policy")
 	require.Equal(t, ledger.StatusPending, approved.Status)
 	settle(t, ctx)
-	c.json(t, &approved, hospitalB, "query", "approve", q.ID, "--reason", "within the dataset policy")
+	c.okJSON(t, &approved, hospitalB, "query", "approve", q.ID, "--reason", "within the dataset policy")
 	require.Equal(t, ledger.StatusApproved, approved.Status)
 	require.Len(t, approved.SubmissionIDs, 2, "HospitalA's submission and HospitalB's second")
 	require.Contains(t, approved.SubmissionIDs, second.Submission.ID)
 
 	// query reject and cancel, on two more queries.
 	var rejected, cancelled ledger.Query
-	c.json(t, &rejected, statOffice, request...)
+	c.okJSON(t, &rejected, statOffice, request...)
 	settle(t, ctx)
 	c.fails(t, cli.ExitUsage, hospitalB, []string{"query", "reject", rejected.ID}, `required flag(s) "reason" not set`)
-	c.json(t, &rejected, hospitalB, "query", "reject", rejected.ID, "--reason", "too fine a breakdown")
+	c.okJSON(t, &rejected, hospitalB, "query", "reject", rejected.ID, "--reason", "too fine a breakdown")
 	require.Equal(t, ledger.StatusRejected, rejected.Status)
 	// A request resent with its idempotency key is the same query.
 	resend := append(slices.Clone(request), "--idempotency-key", unique("k"))
-	c.json(t, &cancelled, statOffice, resend...)
+	c.okJSON(t, &cancelled, statOffice, resend...)
 	var again ledger.Query
-	c.json(t, &again, statOffice, resend...)
+	c.okJSON(t, &again, statOffice, resend...)
 	require.Equal(t, cancelled.ID, again.ID)
 	settle(t, ctx)
 	c.fails(t, cli.ExitFailure, hospitalA, []string{"query", "cancel", cancelled.ID, "--reason", "not mine"}, "FORBIDDEN")
-	c.json(t, &cancelled, statOffice, "query", "cancel", cancelled.ID, "--reason", "asked twice")
+	c.okJSON(t, &cancelled, statOffice, "query", "cancel", cancelled.ID, "--reason", "asked twice")
 	require.Equal(t, ledger.StatusCancelled, cancelled.Status)
 
 	// worker run --once: only a worker organisation computes; StatOffice's worker
@@ -357,7 +355,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	settle(t, ctx)
 	c.fails(t, cli.ExitFailure, regulator, []string{"worker", "run", "--once", "--dataset", datasetID}, "does not have the worker role")
 	var sum worker.Summary
-	c.json(t, &sum, statOffice, "worker", "run", "--once", "--dataset", datasetID)
+	c.okJSON(t, &sum, statOffice, "worker", "run", "--once", "--dataset", datasetID)
 	require.Equal(t, 1, sum.Succeeded, "%+v", sum)
 	require.Zero(t, sum.Failed)
 	require.Len(t, sum.Posted, 1)
@@ -370,7 +368,7 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	c.fails(t, cli.ExitFailure, statOffice, []string{"decrypt", "share", q.ID}, mspID(statOffice)+" is not among the decryptors", q.ID)
 	c.fails(t, cli.ExitFailure, regulator, []string{"decrypt", "share", q.ID}, "no keySharePath")
 	var share ledger.DecryptionShare
-	c.json(t, &share, hospitalA, "decrypt", "share", q.ID)
+	c.okJSON(t, &share, hospitalA, "decrypt", "share", q.ID)
 	require.Equal(t, q.ID, share.QueryID)
 	require.Equal(t, mspID(hospitalA), share.KeyHolder)
 	settle(t, ctx)
@@ -432,13 +430,9 @@ func TestCLIWholeFlowAndItsBadInput(t *testing.T) {
 	require.Regexp(t, regexp.MustCompile(`(?m)^release +`+final.ReleaseDigest+`$`), c.ok(t, regulator, "query", "status", q.ID))
 
 	// The budget shows the approved query's epsilon spent.
-	c.json(t, &listed, regulator, "dataset", "list")
-	i = slices.IndexFunc(listed, func(r struct {
-		Dataset ledger.Dataset `json:"dataset"`
-		Budget  ledger.Budget  `json:"budget"`
-	}) bool {
-		return r.Dataset.ID == datasetID
-	})
+	c.okJSON(t, &listed, regulator, "dataset", "list")
+	i = slices.IndexFunc(listed, func(r datasetRow) bool { return r.Dataset.ID == datasetID })
+	require.GreaterOrEqual(t, i, 0)
 	require.Equal(t, q.EpsilonMicro, listed[i].Budget.SpentMicroEpsilon)
 }
 
