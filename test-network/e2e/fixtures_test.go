@@ -106,6 +106,7 @@ func registerDataset(t testing.TB, ctx context.Context, edit func(*policies.Poli
 		ParamSetID: key.ParamSetID, Schema: shippedSchema(t), Policy: p,
 	})
 	require.NoError(t, err)
+	settle(t, ctx) // the providers' peers must know the dataset before they submit
 	return ds
 }
 
