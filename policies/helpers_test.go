@@ -27,17 +27,19 @@ func testSchema() Schema {
 // testPolicy returns a valid policy for testSchema; every call returns a fresh copy.
 func testPolicy() Policy {
 	return Policy{
-		AllowedDimensions: []string{"region", "ageBand", "sex"},
-		AllowedStatistics: []Statistic{StatCount, StatSum, StatMean, StatVariance, StatHistogram},
-		MaxOutputCells:    20,
-		EpsilonPerQuery:   500_000,
-		EpsilonTotal:      2 * MicroPerEpsilon,
-		Delta:             "1e-9",
-		MinSubmissions:    2,
-		MinCellCount:      10,
-		RequiredResults:   1,
-		PublicReleases:    true,
-		Approval:          ApprovalRule{MinApprovals: 2, ExcludeRequester: true},
+		AllowedDimensions:       []string{"region", "ageBand", "sex"},
+		AllowedStatistics:       []Statistic{StatCount, StatSum, StatMean, StatVariance, StatHistogram},
+		MaxOutputCells:          20,
+		EpsilonPerQuery:         500_000,
+		EpsilonTotal:            2 * MicroPerEpsilon,
+		Delta:                   "1e-9",
+		MinSubmissions:          2,
+		MaxRecordsPerSubmission: 100_000,
+		MaxSubmissions:          10,
+		MinCellCount:            10,
+		RequiredResults:         1,
+		PublicReleases:          true,
+		Approval:                ApprovalRule{MinApprovals: 2, ExcludeRequester: true},
 	}
 }
 

@@ -38,6 +38,12 @@ const (
 	MaxRequiredResults = 16
 	// MaxMinSubmissions is the largest MinSubmissions of a policy.
 	MaxMinSubmissions = 100_000
+	// MaxMaxSubmissions is the largest MaxSubmissions of a policy.
+	MaxMaxSubmissions = 100_000
+	// MaxMaxRecordsPerSubmission is the largest MaxRecordsPerSubmission of a policy (2^40,
+	// about 1.1·10^12), so that MaxRecordsPerSubmission × MaxSubmissions stays below 2^57
+	// and fits in an int64.
+	MaxMaxRecordsPerSubmission = 1 << 40
 	// MaxMinCellCount is the largest MinCellCount of a policy.
 	MaxMinCellCount = 1_000_000_000
 )

@@ -85,6 +85,15 @@ type Policy struct {
 	Delta string `json:"delta" yaml:"delta"`
 	// MinSubmissions is the least number of live submissions a query may run on.
 	MinSubmissions int `json:"minSubmissions" yaml:"minSubmissions"`
+	// MaxRecordsPerSubmission is the most records one submission may aggregate. With
+	// MaxSubmissions it bounds every aggregate of a query: a query sums at most
+	// MaxSubmissions × MaxRecordsPerSubmission records, and the homomorphic parameter set
+	// must represent that many squared measure bounds exactly (crypto/params
+	// CheckCapacity), or sums would wrap around.
+	MaxRecordsPerSubmission int64 `json:"maxRecordsPerSubmission" yaml:"maxRecordsPerSubmission"`
+	// MaxSubmissions is the most live submissions one query may combine; at least
+	// MinSubmissions.
+	MaxSubmissions int `json:"maxSubmissions" yaml:"maxSubmissions"`
 	// MinCellCount is the least noisy count a released cell may have; smaller cells are
 	// suppressed and flagged.
 	MinCellCount int64 `json:"minCellCount" yaml:"minCellCount"`

@@ -16,6 +16,8 @@ epsilonPerQuery: 0.5
 epsilonTotal: "2"
 delta: 1e-9
 minSubmissions: 2
+maxRecordsPerSubmission: 1000
+maxSubmissions: 4
 minCellCount: 10
 requiredResults: 1
 publicReleases: true
@@ -32,6 +34,8 @@ const policyJSON = `{
 	"epsilonTotal": 2,
 	"delta": "1e-9",
 	"minSubmissions": 2,
+	"maxRecordsPerSubmission": 1000,
+	"maxSubmissions": 4,
 	"minCellCount": 10,
 	"requiredResults": 1,
 	"publicReleases": true,
@@ -41,17 +45,19 @@ const policyJSON = `{
 
 func TestParsePolicyReadsYAMLAndJSONAlike(t *testing.T) {
 	want := Policy{
-		AllowedDimensions: []string{"region", "sex"},
-		AllowedStatistics: []Statistic{StatCount, StatMean},
-		MaxOutputCells:    100,
-		EpsilonPerQuery:   500_000,
-		EpsilonTotal:      2_000_000,
-		Delta:             "1e-9",
-		MinSubmissions:    2,
-		MinCellCount:      10,
-		RequiredResults:   1,
-		PublicReleases:    true,
-		Approval:          ApprovalRule{MinApprovals: 2, ExcludeRequester: true},
+		AllowedDimensions:       []string{"region", "sex"},
+		AllowedStatistics:       []Statistic{StatCount, StatMean},
+		MaxOutputCells:          100,
+		EpsilonPerQuery:         500_000,
+		EpsilonTotal:            2_000_000,
+		Delta:                   "1e-9",
+		MinSubmissions:          2,
+		MaxRecordsPerSubmission: 1000,
+		MaxSubmissions:          4,
+		MinCellCount:            10,
+		RequiredResults:         1,
+		PublicReleases:          true,
+		Approval:                ApprovalRule{MinApprovals: 2, ExcludeRequester: true},
 	}
 	for name, doc := range map[string]string{"yaml": policyYAML, "json": policyJSON} {
 		t.Run(name, func(t *testing.T) {
@@ -70,11 +76,11 @@ func TestParseRefusesMalformedDocuments(t *testing.T) {
 	}{
 		{"an empty document is refused", "", "empty document"},
 		{"a document of only comments is refused", "# nothing\n", "empty document"},
-		{"an unknown field is refused", policyYAML + "maxCells: 3\n", `policy field "maxCells": line 15: unknown field`},
-		{"an unknown JSON field is refused", strings.Replace(policyJSON, `"noiseOff"`, `"noiseOf"`, 1), `policy field "noiseOf": line 12: unknown field`},
-		{"a field in the wrong case is refused", strings.Replace(policyJSON, `"noiseOff"`, `"NoiseOff"`, 1), `policy field "NoiseOff": line 12: unknown field`},
-		{"a duplicated field is refused", policyYAML + "maxOutputCells: 1000\n", `policy field "maxOutputCells": line 15: already set at line 4`},
-		{"a duplicated JSON field is refused", strings.Replace(policyJSON, `"noiseOff": false`, `"noiseOff": false, "noiseOff": true`, 1), `policy field "noiseOff": line 12: already set earlier on this line`},
+		{"an unknown field is refused", policyYAML + "maxCells: 3\n", `policy field "maxCells": line 17: unknown field`},
+		{"an unknown JSON field is refused", strings.Replace(policyJSON, `"noiseOff"`, `"noiseOf"`, 1), `policy field "noiseOf": line 14: unknown field`},
+		{"a field in the wrong case is refused", strings.Replace(policyJSON, `"noiseOff"`, `"NoiseOff"`, 1), `policy field "NoiseOff": line 14: unknown field`},
+		{"a duplicated field is refused", policyYAML + "maxOutputCells: 1000\n", `policy field "maxOutputCells": line 17: already set at line 4`},
+		{"a duplicated JSON field is refused", strings.Replace(policyJSON, `"noiseOff": false`, `"noiseOff": false, "noiseOff": true`, 1), `policy field "noiseOff": line 14: already set earlier on this line`},
 		{"a second document is refused", policyYAML + "---\n" + policyYAML, "more than one document"},
 		{"an anchor is refused", strings.Replace(policyYAML, "maxOutputCells: 100", "maxOutputCells: &n 100", 1), `policy field "maxOutputCells": line 4: anchors and aliases are not supported`},
 		{"trailing text after JSON is refused", policyJSON + " x", "after the first document"},

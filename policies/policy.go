@@ -22,8 +22,12 @@ func (st Statistic) needsMeasure() bool {
 // schema): valid, unique allowed dimensions; at least one allowed statistic, each known and
 // listed once; 1 <= MaxOutputCells <= MaxCells; with noise, 0 < EpsilonPerQuery <=
 // EpsilonTotal and a Delta in (0, MaxDelta]; with NoiseOff, both epsilons zero and Delta
-// empty; 1 <= MinSubmissions <= MaxMinSubmissions; 0 <= MinCellCount <= MaxMinCellCount;
-// 1 <= RequiredResults <= MaxRequiredResults; 1 <= Approval.MinApprovals <= MaxApprovals.
+// empty; 1 <= MinSubmissions <= MaxMinSubmissions; 1 <= MaxRecordsPerSubmission <=
+// MaxMaxRecordsPerSubmission; MinSubmissions <= MaxSubmissions <= MaxMaxSubmissions;
+// 0 <= MinCellCount <= MaxMinCellCount; 1 <= RequiredResults <= MaxRequiredResults;
+// 1 <= Approval.MinApprovals <= MaxApprovals. Whether MaxRecordsPerSubmission ×
+// MaxSubmissions records fit a parameter set's plaintext range is for crypto/params
+// CheckCapacity to say.
 // It returns the first problem found as a *FieldError.
 func (p Policy) Validate() error {
 	if len(p.AllowedDimensions) > MaxDimensions {
@@ -62,6 +66,12 @@ func (p Policy) Validate() error {
 	}
 	if p.MinSubmissions < 1 || p.MinSubmissions > MaxMinSubmissions {
 		return fieldErr(docPolicy, "minSubmissions", "must be between 1 and %d", MaxMinSubmissions)
+	}
+	if p.MaxRecordsPerSubmission < 1 || p.MaxRecordsPerSubmission > MaxMaxRecordsPerSubmission {
+		return fieldErr(docPolicy, "maxRecordsPerSubmission", "must be between 1 and %d", int64(MaxMaxRecordsPerSubmission))
+	}
+	if p.MaxSubmissions < p.MinSubmissions || p.MaxSubmissions > MaxMaxSubmissions {
+		return fieldErr(docPolicy, "maxSubmissions", "must be between minSubmissions (%d) and %d", p.MinSubmissions, MaxMaxSubmissions)
 	}
 	if p.MinCellCount < 0 || p.MinCellCount > MaxMinCellCount {
 		return fieldErr(docPolicy, "minCellCount", "must be between 0 and %d", MaxMinCellCount)

@@ -18,12 +18,15 @@ func TestPolicyValidateAcceptsValidPolicies(t *testing.T) {
 		{"a delta of 0.001 is valid", func(p *Policy) { p.Delta = "0.001" }},
 		{"a delta of 1000e-6 is valid", func(p *Policy) { p.Delta = "1000e-6" }},
 		{"a delta of 5E-7 is valid", func(p *Policy) { p.Delta = "5E-7" }},
+		{"as many submissions at most as at least is valid", func(p *Policy) { p.MaxSubmissions = p.MinSubmissions }},
+		{"a single record per submission is valid", func(p *Policy) { p.MaxRecordsPerSubmission = 1 }},
 		{"a minimum cell count of 0 switches suppression off", func(p *Policy) { p.MinCellCount = 0 }},
 		{"a noise-off policy without budget is valid", func(p *Policy) {
 			p.NoiseOff, p.EpsilonPerQuery, p.EpsilonTotal, p.Delta = true, 0, 0, ""
 		}},
 		{"the largest limits are valid", func(p *Policy) {
 			p.MaxOutputCells, p.MinSubmissions, p.MinCellCount = MaxCells, MaxMinSubmissions, MaxMinCellCount
+			p.MaxRecordsPerSubmission, p.MaxSubmissions = MaxMaxRecordsPerSubmission, MaxMaxSubmissions
 			p.RequiredResults, p.Approval.MinApprovals = MaxRequiredResults, MaxApprovals
 		}},
 	}
@@ -104,6 +107,18 @@ func TestPolicyValidateRefusesEachBrokenRule(t *testing.T) {
 			"minSubmissions", "between 1 and 100000"},
 		{"too many minimum submissions are refused", func(p *Policy) { p.MinSubmissions = MaxMinSubmissions + 1 },
 			"minSubmissions", "between 1 and 100000"},
+		{"a missing record limit is refused", func(p *Policy) { p.MaxRecordsPerSubmission = 0 },
+			"maxRecordsPerSubmission", "between 1 and 1099511627776"},
+		{"a negative record limit is refused", func(p *Policy) { p.MaxRecordsPerSubmission = -1 },
+			"maxRecordsPerSubmission", "between 1 and 1099511627776"},
+		{"a huge record limit is refused", func(p *Policy) { p.MaxRecordsPerSubmission = MaxMaxRecordsPerSubmission + 1 },
+			"maxRecordsPerSubmission", "between 1 and 1099511627776"},
+		{"a missing submission limit is refused", func(p *Policy) { p.MaxSubmissions = 0 },
+			"maxSubmissions", "between minSubmissions (2) and 100000"},
+		{"fewer submissions at most than at least are refused", func(p *Policy) { p.MaxSubmissions = p.MinSubmissions - 1 },
+			"maxSubmissions", "between minSubmissions (2) and 100000"},
+		{"too many submissions are refused", func(p *Policy) { p.MaxSubmissions = MaxMaxSubmissions + 1 },
+			"maxSubmissions", "between minSubmissions (2) and 100000"},
 		{"a negative minimum cell count is refused", func(p *Policy) { p.MinCellCount = -1 },
 			"minCellCount", "between 0 and 1000000000"},
 		{"a huge minimum cell count is refused", func(p *Policy) { p.MinCellCount = MaxMinCellCount + 1 },

@@ -171,3 +171,44 @@ func TestListsPageThroughMoreThanOnePage(t *testing.T) {
 	_, err := f.evaluate(c.reg, "ListSubmissions", datasetA, "", bookmark)
 	requireCode(t, ledger.CodeInvalid, err) // a live-list bookmark is not a submission-list one
 }
+
+func TestSubmissionsDeclareTheirRecordsWithinThePolicy(t *testing.T) {
+	f, c := setup(t, func(p *policies.Policy) { p.MaxRecordsPerSubmission = 5000 })
+	over := submissionInput("2026", "over")
+	over.Records = 5001
+	_, err := f.submit(c.hospA, "SubmitData", jsonString(t, over))
+	requireCode(t, ledger.CodeInvalid, err)
+	require.Contains(t, err.Error(), "submission declares 5001 records, but the policy of dataset admissions allows at most 5000 per submission (maxRecordsPerSubmission)")
+	none := submissionInput("2026", "none")
+	none.Records = 0
+	_, err = f.submit(c.hospA, "SubmitData", jsonString(t, none))
+	requireCode(t, ledger.CodeInvalid, err)
+
+	full := submissionInput("2026", "full")
+	full.Records = 5000
+	s := must[ledger.Submission](f, c.hospA, "SubmitData", jsonString(t, full))
+	require.Equal(t, int64(5000), s.Records)
+	stored := read[ledger.Page[ledger.Submission]](f, c.reg, "ListLiveSubmissions", datasetA, "2026", "").Items
+	require.Len(t, stored, 1)
+	require.Equal(t, int64(5000), stored[0].Records, "the record count is on the ledger for audits")
+}
+
+func TestApprovalRefusesMoreSubmissionsThanThePolicyCombines(t *testing.T) {
+	f, c := setup(t, func(p *policies.Policy) { p.MaxSubmissions = 2 })
+	in := queryInput("all-periods")
+	in.Period = "" // every period: the two live submissions of 2025 for now
+	q := must[ledger.Query](f, c.stat, "RequestQuery", jsonString(t, in))
+	must[ledger.Query](f, c.hospA, "ApproveQuery", q.ID, "fine")
+	must[ledger.Submission](f, c.hospA, "SubmitData", jsonString(t, submissionInput("2026", "a-2026")))
+
+	_, err := f.submit(c.hospB, "ApproveQuery", q.ID, "fine")
+	requireCode(t, ledger.CodeBadState, err)
+	require.Contains(t, err.Error(), "dataset admissions has 3 live submissions; its policy lets a query combine at most 2 (maxSubmissions)")
+	q = read[ledger.Query](f, c.reg, "GetQuery", q.ID)
+	require.Equal(t, ledger.StatusPending, q.Status, "a refused approval changes nothing")
+	require.Len(t, q.Approvals, 1)
+	require.Zero(t, read[ledger.Budget](f, c.reg, "GetBudget", datasetA).SpentMicroEpsilon, "nothing is debited")
+
+	// A query of one period combines two submissions and goes through.
+	require.Equal(t, ledger.StatusApproved, approve(f, c, "one-period").Status)
+}

@@ -93,7 +93,7 @@ func datasetInput(t testing.TB, requireApproval bool, edit func(*policies.Policy
 func digest(s string) string { return ledger.Digest([]byte(s)) }
 
 func submissionInput(period string, blobs ...string) ledger.SubmissionInput {
-	in := ledger.SubmissionInput{DatasetID: datasetA, Period: period, ParamSetID: paramSet}
+	in := ledger.SubmissionInput{DatasetID: datasetA, Period: period, ParamSetID: paramSet, Records: 1000}
 	for _, b := range blobs {
 		in.Ciphertexts = append(in.Ciphertexts, ledger.Ciphertext{Digest: digest(b), Size: 4096, URI: "file:///blobs/" + digest(b)})
 	}

@@ -70,7 +70,7 @@ func datasetInput() ledger.DatasetInput {
 			AllowedDimensions: []string{"region", "sex"},
 			AllowedStatistics: []policies.Statistic{policies.StatCount, policies.StatSum},
 			MaxOutputCells:    6, EpsilonPerQuery: 500_000, EpsilonTotal: 1_000_000, Delta: "1e-9",
-			MinSubmissions: 2, RequiredResults: 1,
+			MinSubmissions: 2, MaxRecordsPerSubmission: 1000, MaxSubmissions: 3, RequiredResults: 1,
 			Approval: policies.ApprovalRule{MinApprovals: 2, ExcludeRequester: true},
 		},
 	}

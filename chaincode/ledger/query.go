@@ -151,7 +151,8 @@ func ReplayQuery(existing Query, in QueryInput, caller string) (Query, error) {
 // the query would run on now, and returns the pending query with ID id. It returns
 // INVALID when the policy refuses the query (the message names the field) or the
 // decryptors are not exactly key.Threshold participants of the key that are key holders
-// of c, BAD_STATE for an inactive dataset or too few submissions and BUDGET_EXCEEDED
+// of c, BAD_STATE for an inactive dataset or too few or too many live submissions
+// (minSubmissions, maxSubmissions; approval checks the count again) and BUDGET_EXCEEDED
 // when the remaining budget is smaller than the query's epsilon.
 func NewQuery(c Consortium, ds Dataset, key CollectiveKey, b Budget, live int, in QueryInput, caller, id, txID string, at time.Time) (Query, error) {
 	if err := in.Validate(); err != nil {
@@ -248,6 +249,9 @@ func firstRepeat(ss []string) string {
 	return ""
 }
 
+// checkSubmissionCount checks the number of live submissions a query of ds would run on
+// against the policy's minSubmissions and maxSubmissions and MaxFrozenSubmissions. It
+// returns a BAD_STATE *Error.
 func checkSubmissionCount(ds Dataset, period string, live int) error {
 	where := "dataset " + ds.ID
 	if period != "" {
@@ -255,6 +259,13 @@ func checkSubmissionCount(ds Dataset, period string, live int) error {
 	}
 	if live < ds.Policy.MinSubmissions {
 		return badState("%s has %s; the policy needs at least %d", where, plural(live, "live submission"), ds.Policy.MinSubmissions)
+	}
+	if live > ds.Policy.MaxSubmissions {
+		hint := ""
+		if period == "" {
+			hint = "; restrict the query to a period"
+		}
+		return badState("%s has %d live submissions; its policy lets a query combine at most %d (maxSubmissions) so that sums stay exact%s", where, live, ds.Policy.MaxSubmissions, hint)
 	}
 	if live > MaxFrozenSubmissions {
 		return badState("%s has %d live submissions; a query may run on at most %d, so restrict it to a period", where, live, MaxFrozenSubmissions)
@@ -270,7 +281,8 @@ func checkSubmissionCount(ds Dataset, period string, live int) error {
 // freeze is not called, so that approvals that do not complete the rule neither read nor
 // write the budget. It returns FORBIDDEN for a non-member or for the requester's
 // organisation under ExcludeRequester, CONFLICT for an organisation that already decided,
-// BAD_STATE when the query is not pending or has too few submissions, and
+// BAD_STATE when the query is not pending or has fewer live submissions than the policy's
+// minSubmissions or more than its maxSubmissions (then nothing is debited), and
 // BUDGET_EXCEEDED when the remaining budget is too small (then nothing changes).
 func ApplyApproval(c Consortium, q Query, ds Dataset, caller, reason, txID string, at time.Time, freeze func() (Budget, []Submission, error)) (Query, *Budget, *Job, error) {
 	if err := checkDecider(c, q, caller, reason, false); err != nil {

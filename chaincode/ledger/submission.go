@@ -1,6 +1,10 @@
 package ledger
 
-import "time"
+import (
+	"time"
+
+	"github.com/statledger/statledger/policies"
+)
 
 // Ciphertext is one encrypted blob of a submission, stored off the ledger.
 type Ciphertext struct {
@@ -9,7 +13,10 @@ type Ciphertext struct {
 	URI    string `json:"uri"`
 }
 
-// Submission is a provider's encrypted contribution to one period of a dataset. Status is
+// Submission is a provider's encrypted contribution to one period of a dataset. Records is
+// the number of records the provider declares it aggregated into the ciphertexts, at most
+// the dataset policy's MaxRecordsPerSubmission; it is kept so that audits can check the
+// bound the plaintext capacity relies on. Status is
 // "live" until the provider submits again for the same period, then "superseded" (with
 // SupersededBy naming the new one); records are never deleted.
 type Submission struct {
@@ -18,6 +25,7 @@ type Submission struct {
 	Period       string       `json:"period"`
 	Provider     string       `json:"provider"`
 	ParamSetID   string       `json:"paramSetID"`
+	Records      int64        `json:"records"`
 	Ciphertexts  []Ciphertext `json:"ciphertexts"`
 	Supersedes   string       `json:"supersedes,omitempty"`
 	SupersededBy string       `json:"supersededBy,omitempty"`
@@ -36,17 +44,20 @@ func (s Submission) Digests() []string {
 	return out
 }
 
-// SubmissionInput is the argument of SubmitData.
+// SubmissionInput is the argument of SubmitData. Records is the number of records
+// aggregated into the ciphertexts: from 1 to the dataset policy's MaxRecordsPerSubmission.
 type SubmissionInput struct {
 	DatasetID   string       `json:"datasetID"`
 	Period      string       `json:"period"`
 	ParamSetID  string       `json:"paramSetID"`
+	Records     int64        `json:"records"`
 	Ciphertexts []Ciphertext `json:"ciphertexts"`
 }
 
-// Validate checks the input on its own: IDs, 1 to MaxCiphertexts ciphertexts with
-// distinct valid digests, sizes from 1 to MaxCiphertextSize and valid URIs. It returns an
-// INVALID *Error.
+// Validate checks the input on its own: IDs, 1 to policies.MaxMaxRecordsPerSubmission
+// records (NewSubmission checks the dataset's own limit), 1 to MaxCiphertexts ciphertexts
+// with distinct valid digests, sizes from 1 to MaxCiphertextSize and valid URIs. It
+// returns an INVALID *Error.
 func (in SubmissionInput) Validate() error {
 	if err := ValidateID("dataset ID", in.DatasetID); err != nil {
 		return err
@@ -56,6 +67,9 @@ func (in SubmissionInput) Validate() error {
 	}
 	if err := ValidateID("parameter-set ID", in.ParamSetID); err != nil {
 		return err
+	}
+	if in.Records < 1 || in.Records > policies.MaxMaxRecordsPerSubmission {
+		return invalid("a submission must declare between 1 and %d records, not %d", int64(policies.MaxMaxRecordsPerSubmission), in.Records)
 	}
 	if len(in.Ciphertexts) == 0 || len(in.Ciphertexts) > MaxCiphertexts {
 		return invalid("a submission needs 1 to %d ciphertexts, not %d", MaxCiphertexts, len(in.Ciphertexts))
@@ -84,7 +98,8 @@ func (in SubmissionInput) Validate() error {
 // returns the new record and, when prev (the provider's live submission for the period,
 // or nil) exists, prev superseded by it. usedDigest reports, for a digest, the submission
 // that already used it or "". It returns BAD_STATE for a dataset that is not active,
-// INVALID for a parameter-set mismatch and CONFLICT for a reused digest.
+// INVALID for a parameter-set mismatch or more records than the dataset's policy allows
+// in one submission (maxRecordsPerSubmission), and CONFLICT for a reused digest.
 func NewSubmission(c Consortium, ds Dataset, in SubmissionInput, prev *Submission, usedDigest func(string) string, caller, id, txID string, at time.Time) (Submission, *Submission, error) {
 	if err := in.Validate(); err != nil {
 		return Submission{}, nil, err
@@ -101,6 +116,9 @@ func NewSubmission(c Consortium, ds Dataset, in SubmissionInput, prev *Submissio
 	if in.ParamSetID != ds.ParamSetID {
 		return Submission{}, nil, invalid("submission uses parameter set %s, but dataset %s uses %s", in.ParamSetID, ds.ID, ds.ParamSetID)
 	}
+	if in.Records > ds.Policy.MaxRecordsPerSubmission {
+		return Submission{}, nil, invalid("submission declares %d records, but the policy of dataset %s allows at most %d per submission (maxRecordsPerSubmission)", in.Records, ds.ID, ds.Policy.MaxRecordsPerSubmission)
+	}
 	for i, ct := range in.Ciphertexts {
 		if by := usedDigest(ct.Digest); by != "" {
 			return Submission{}, nil, conflict("ciphertext %d digest %s was already used by submission %s; every ciphertext is submitted once", i, ct.Digest, by)
@@ -112,6 +130,7 @@ func NewSubmission(c Consortium, ds Dataset, in SubmissionInput, prev *Submissio
 		Period:      in.Period,
 		Provider:    caller,
 		ParamSetID:  in.ParamSetID,
+		Records:     in.Records,
 		Ciphertexts: append([]Ciphertext(nil), in.Ciphertexts...),
 		Status:      StatusLive,
 		TxID:        txID,

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/statledger/statledger/chaincode/ledger"
+	"github.com/statledger/statledger/policies"
 )
 
 func TestInitConsortium(t *testing.T) {
@@ -281,7 +282,7 @@ func TestNewSubmission(t *testing.T) {
 	used := map[string]string{digest("taken"): "s-earlier"}
 	in := func(blobs ...string) ledger.SubmissionInput {
 		s := submission(hosA, "2025", "")
-		out := ledger.SubmissionInput{DatasetID: "ds", Period: "2025", ParamSetID: "bgv-test"}
+		out := ledger.SubmissionInput{DatasetID: "ds", Period: "2025", ParamSetID: "bgv-test", Records: 1000}
 		for _, b := range blobs {
 			out.Ciphertexts = append(out.Ciphertexts, ledger.Ciphertext{Digest: digest(b), Size: 1, URI: s.Ciphertexts[0].URI + b})
 		}
@@ -303,6 +304,11 @@ func TestNewSubmission(t *testing.T) {
 		{"a repeated digest within one submission is invalid", active, in("x", "x"), nil, hosA, ledger.CodeInvalid},
 		{"no ciphertexts is invalid", active, in(), nil, hosA, ledger.CodeInvalid},
 		{"another parameter set is invalid", active, func() ledger.SubmissionInput { s := in("new"); s.ParamSetID = "p2"; return s }(), nil, hosA, ledger.CodeInvalid},
+		{"one record is enough", active, withRecords(in("new"), 1), nil, hosA, ""},
+		{"no records is invalid", active, withRecords(in("new"), 0), nil, hosA, ledger.CodeInvalid},
+		{"a negative record count is invalid", active, withRecords(in("new"), -1), nil, hosA, ledger.CodeInvalid},
+		{"more records than the policy allows per submission is invalid", active, withRecords(in("new"), 1001), nil, hosA, ledger.CodeInvalid},
+		{"more records than any policy allows is invalid", active, withRecords(in("new"), policies.MaxMaxRecordsPerSubmission+1), nil, hosA, ledger.CodeInvalid},
 		{"a live index naming another provider's submission is internal", active, in("new"), &foreign, hosA, ledger.CodeInternal},
 	}
 	for _, tt := range tests {
@@ -313,6 +319,7 @@ func TestNewSubmission(t *testing.T) {
 				return
 			}
 			require.Equal(t, ledger.StatusLive, s.Status)
+			require.Equal(t, tt.in.Records, s.Records, "the declared record count is kept")
 			if tt.prev == nil {
 				require.Nil(t, old)
 				return
@@ -331,6 +338,8 @@ func TestNewQueryAndReplay(t *testing.T) {
 	require.NoError(t, err)
 	pendingDS := active
 	pendingDS.Status = ledger.StatusPending
+	roomy := active
+	roomy.Policy.MaxSubmissions = 2 * ledger.MaxFrozenSubmissions
 	tests := []struct {
 		name   string
 		ds     ledger.Dataset
@@ -344,7 +353,9 @@ func TestNewQueryAndReplay(t *testing.T) {
 		{name: "only analysts ask", ds: active, b: b, live: 2, caller: hosA, want: ledger.CodeForbidden},
 		{name: "an inactive dataset takes no queries", ds: pendingDS, b: b, live: 2, caller: stat, want: ledger.CodeBadState},
 		{name: "too few live submissions", ds: active, b: b, live: 1, caller: stat, want: ledger.CodeBadState},
-		{name: "too many live submissions for one query", ds: active, b: b, live: ledger.MaxFrozenSubmissions + 1, caller: stat, want: ledger.CodeBadState},
+		{name: "as many live submissions as the policy's maximum", ds: active, b: b, live: 3, caller: stat},
+		{name: "more live submissions than the policy's maximum", ds: active, b: b, live: 4, caller: stat, want: ledger.CodeBadState},
+		{name: "too many live submissions for one query", ds: roomy, b: b, live: ledger.MaxFrozenSubmissions + 1, caller: stat, want: ledger.CodeBadState},
 		{name: "more epsilon than is left", ds: active, b: spent, live: 2, caller: stat, want: ledger.CodeBudgetExceeded},
 		{name: "more epsilon than one query may spend", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Spec.Epsilon = 600_000 }, want: ledger.CodeInvalid},
 		{name: "a dimension the policy does not allow", ds: active, b: b, live: 2, caller: stat, edit: func(in *ledger.QueryInput) { in.Spec.GroupBy = []string{"age"} }, want: ledger.CodeInvalid},
@@ -481,6 +492,9 @@ func TestApplyApproval(t *testing.T) {
 		{"too few live submissions at approval time", once, hosB, func() (ledger.Budget, []ledger.Submission, error) {
 			return b, []ledger.Submission{submission(hosA, "2025", "a")}, nil
 		}, ledger.CodeBadState, ""},
+		{"more live submissions than the policy's maxSubmissions at approval time", once, hosB, func() (ledger.Budget, []ledger.Submission, error) {
+			return b, []ledger.Submission{submission(hosA, "2025", "a"), submission(hosB, "2025", "b"), submission(hosA, "2025", "c"), submission(hosB, "2025", "d")}, nil
+		}, ledger.CodeBadState, ""},
 		{"a live index naming a superseded submission is internal", once, hosB, func() (ledger.Budget, []ledger.Submission, error) {
 			return b, []ledger.Submission{submission(hosB, "2025", "b"), stale}, nil
 		}, ledger.CodeInternal, ""},
@@ -508,6 +522,12 @@ func TestApplyApproval(t *testing.T) {
 		})
 	}
 	require.ErrorIs(t, ledger.Prefix("read budget", fails), fails)
+
+	_, nb, _, err := ledger.ApplyApproval(consortium(), once, ds, hosB, "", txID, t0, func() (ledger.Budget, []ledger.Submission, error) {
+		return b, []ledger.Submission{submission(hosA, "2025", "a"), submission(hosB, "2025", "b"), submission(hosA, "2025", "c"), submission(hosB, "2025", "d")}, nil
+	})
+	require.EqualError(t, err, "BAD_STATE: dataset ds has 4 live submissions; its policy lets a query combine at most 3 (maxSubmissions) so that sums stay exact; restrict the query to a period")
+	require.Nil(t, nb, "nothing is debited")
 }
 
 func TestApplyRejectionAndCancel(t *testing.T) {
@@ -822,4 +842,10 @@ func TestQueryProgressSentences(t *testing.T) {
 	require.Equal(t, "query "+q.ID+" is approved and waits for 1 matching worker result", ledger.QueryProgress(approved))
 	approved.Status, approved.StatusReason = ledger.StatusDisputed, "worker results disagree"
 	require.Equal(t, "query "+q.ID+" is disputed (worker results disagree)", ledger.QueryProgress(approved))
+}
+
+// withRecords returns in declaring n records.
+func withRecords(in ledger.SubmissionInput, n int64) ledger.SubmissionInput {
+	in.Records = n
+	return in
 }

@@ -27,16 +27,18 @@ func testSchema() policies.Schema {
 // testPolicy allows everything on testSchema, with noise, and suppresses cells under 5.
 func testPolicy() policies.Policy {
 	return policies.Policy{
-		AllowedDimensions: []string{"region", "sex"},
-		AllowedStatistics: []policies.Statistic{policies.StatCount, policies.StatSum, policies.StatMean, policies.StatVariance, policies.StatHistogram},
-		MaxOutputCells:    100,
-		EpsilonPerQuery:   500_000,
-		EpsilonTotal:      10_000_000,
-		Delta:             "1e-9",
-		MinSubmissions:    1,
-		MinCellCount:      5,
-		RequiredResults:   1,
-		Approval:          policies.ApprovalRule{MinApprovals: 1},
+		AllowedDimensions:       []string{"region", "sex"},
+		AllowedStatistics:       []policies.Statistic{policies.StatCount, policies.StatSum, policies.StatMean, policies.StatVariance, policies.StatHistogram},
+		MaxOutputCells:          100,
+		EpsilonPerQuery:         500_000,
+		EpsilonTotal:            10_000_000,
+		Delta:                   "1e-9",
+		MinSubmissions:          1,
+		MaxRecordsPerSubmission: 1_000_000,
+		MaxSubmissions:          10,
+		MinCellCount:            5,
+		RequiredResults:         1,
+		Approval:                policies.ApprovalRule{MinApprovals: 1},
 	}
 }
 

@@ -118,7 +118,7 @@ func submission(datasetID, period string) ledger.SubmissionInput {
 		d := randomDigest()
 		cts = append(cts, ledger.Ciphertext{Digest: d, Size: 786_432, URI: "file:///blobs/" + d})
 	}
-	return ledger.SubmissionInput{DatasetID: datasetID, Period: period, ParamSetID: "N14T58", Ciphertexts: cts}
+	return ledger.SubmissionInput{DatasetID: datasetID, Period: period, ParamSetID: "N14T58", Records: 1000, Ciphertexts: cts}
 }
 
 // submitBoth has both hospitals submit to the dataset's period.

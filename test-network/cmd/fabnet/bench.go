@@ -287,7 +287,7 @@ func (b *bench) dataset(ctx context.Context) (ledger.Dataset, error) {
 
 func (b *bench) submission(datasetID, period string) ledger.SubmissionInput {
 	d := randomDigest()
-	return ledger.SubmissionInput{DatasetID: datasetID, Period: period, ParamSetID: "N14T58",
+	return ledger.SubmissionInput{DatasetID: datasetID, Period: period, ParamSetID: "N14T58", Records: 1000,
 		Ciphertexts: []ledger.Ciphertext{{Digest: d, Size: 786_432, URI: "file:///blobs/" + d}}}
 }
 
