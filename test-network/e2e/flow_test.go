@@ -249,6 +249,12 @@ func (f *flow) submit(t testing.TB, ctx context.Context, org string, ds ledger.D
 	require.Equal(t, ledger.StatusLive, sub.Status)
 	require.Len(t, sub.Ciphertexts, 1)
 	require.Equal(t, n, st.Records)
+	// StatOffice requests queries through its own peer, which must count this submission.
+	_, err = f.await(ctx, statOffice, "submission "+sub.ID, func(ctx context.Context) (bool, error) {
+		_, err := f.api[statOffice].GetSubmission(ctx, sub.ID)
+		return err == nil, notFound(err)
+	})
+	require.NoError(t, err)
 	return sub
 }
 
