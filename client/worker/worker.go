@@ -144,7 +144,11 @@ func (w *Worker) Once(ctx context.Context) (Summary, error) {
 	slices.SortFunc(sum.Posted, func(a, b ledger.Result) int { return strings.Compare(a.QueryID, b.QueryID) })
 	slices.Sort(sum.FailedQueries)
 	if sum.Failed > 0 {
-		return sum, fmt.Errorf("%w: %d of %d jobs failed (queries %v); see the log", ErrJobFailed, sum.Failed, sum.Failed+sum.Succeeded, sum.FailedQueries)
+		shown := sum.FailedQueries
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(sum.FailedQueries)-5))
+		}
+		return sum, fmt.Errorf("%w: %d of %d jobs failed (queries %v); see the log", ErrJobFailed, sum.Failed, sum.Failed+sum.Succeeded, shown)
 	}
 	return sum, ctx.Err()
 }
