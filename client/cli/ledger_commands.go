@@ -12,6 +12,7 @@ import (
 
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/blobstore"
+	"github.com/statledger/statledger/crypto/params"
 	"github.com/statledger/statledger/policies"
 )
 
@@ -75,6 +76,16 @@ func (a *app) datasetCommand() *cobra.Command {
 			}
 			if err := policy.ValidateFor(schema); err != nil {
 				return err
+			}
+			// Sums of a query must stay exact: at most maxSubmissions submissions of at
+			// most maxRecordsPerSubmission records each must fit the parameter set's
+			// plaintext range.
+			set, err := params.Named(in.ParamSetID)
+			if err != nil {
+				return err
+			}
+			if err := set.CheckCapacity(schema, policy.MaxRecordsPerSubmission, int64(policy.MaxSubmissions)); err != nil {
+				return fmt.Errorf("%s: maxRecordsPerSubmission × maxSubmissions is too large for the schema's measure bounds: %w", policyFile, err)
 			}
 			in.Schema, in.Policy = schema, policy
 			return a.withSession(func(s *session) error {

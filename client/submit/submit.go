@@ -9,6 +9,7 @@ package submit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -65,10 +66,13 @@ type Provider struct {
 	Keys   Keys
 }
 
-// Submit reads, aggregates, encrypts, uploads and registers req. Bad records are
-// reported with their line or entry (records.ParseError) and nothing is uploaded or
-// registered then. It returns the ledger's errors (such as NOT_FOUND for an unknown
-// dataset or CONFLICT for a reused digest) and the blob store's.
+// Submit reads, aggregates, encrypts, uploads and registers req, declaring the number of
+// records aggregated to the ledger. Bad records are reported with their line or entry
+// (records.ParseError), and input with no records or with more than the dataset policy's
+// MaxRecordsPerSubmission records is refused (an error wrapping
+// records.ErrTooManyRecords that names the limit); nothing is uploaded or registered
+// then. It returns the ledger's errors (such as NOT_FOUND for an unknown dataset or
+// CONFLICT for a reused digest) and the blob store's.
 func (p Provider) Submit(ctx context.Context, req Request) (ledger.Submission, Stats, error) {
 	var st Stats
 	ds, err := p.Ledger.GetDataset(ctx, req.DatasetID)
@@ -82,14 +86,21 @@ func (p Provider) Submit(ctx context.Context, req Request) (ledger.Submission, S
 	if set.Name() != ds.ParamSetID {
 		return ledger.Submission{}, st, fmt.Errorf("dataset %s uses parameter set %s but its key %s is for %s", ds.ID, ds.ParamSetID, ds.KeyID, set.Name())
 	}
+	limit := ds.Policy.MaxRecordsPerSubmission
+	if limit < 1 {
+		return ledger.Submission{}, st, fmt.Errorf("the policy of dataset %s sets no maxRecordsPerSubmission", ds.ID)
+	}
 	layout, err := cube.NewLayout(ds.Schema, set.RowSlots())
 	if err != nil {
 		return ledger.Submission{}, st, fmt.Errorf("layout of dataset %s: %w", ds.ID, err)
 	}
 	t0 := time.Now()
-	c, n, err := Aggregate(req.Records, req.Format, layout, set.MaxAggregate(), req.Progress)
+	c, n, err := Aggregate(req.Records, req.Format, layout, set.MaxAggregate(), limit, req.Progress)
 	if err != nil {
-		return ledger.Submission{}, st, err
+		return ledger.Submission{}, st, fmt.Errorf("dataset %s: %w", ds.ID, err)
+	}
+	if n == 0 {
+		return ledger.Submission{}, st, fmt.Errorf("dataset %s: no records to submit; a submission aggregates at least one", ds.ID)
 	}
 	st.Records, st.Aggregate = n, time.Since(t0)
 	enc, err := encrypt.New(set, layout, pk)
@@ -107,7 +118,7 @@ func (p Provider) Submit(ctx context.Context, req Request) (ledger.Submission, S
 		return ledger.Submission{}, st, err
 	}
 	sub, err := p.Ledger.SubmitData(ctx, ledger.SubmissionInput{
-		DatasetID: ds.ID, Period: req.Period, ParamSetID: set.Name(),
+		DatasetID: ds.ID, Period: req.Period, ParamSetID: set.Name(), Records: int64(n),
 		Ciphertexts: []ledger.Ciphertext{{Digest: digest, Size: int64(len(blob)), URI: p.Store.URI(digest)}},
 	})
 	return sub, st, err
@@ -117,10 +128,14 @@ func (p Provider) Submit(ctx context.Context, req Request) (ledger.Submission, S
 const progressEvery = 1 << 16
 
 // Aggregate reads records in format f and aggregates them into a new cube of layout,
-// clipping measures to their bounds. It returns the cube and the number of records, or
-// the first bad record's error.
-func Aggregate(r io.Reader, f records.Format, layout *cube.Layout, maxAggregate uint64, progress func(int)) (*cube.Cube, int, error) {
+// clipping measures to their bounds. It accepts at most maxRecords records (the dataset
+// policy's MaxRecordsPerSubmission), and never more than the cube holds under
+// maxAggregate. It returns the cube and the number of records, or the first bad record's
+// error; for too many records an error wrapping records.ErrTooManyRecords that names the
+// limit.
+func Aggregate(r io.Reader, f records.Format, layout *cube.Layout, maxAggregate uint64, maxRecords int64, progress func(int)) (*cube.Cube, int, error) {
 	c := layout.NewCube(maxAggregate)
+	limit := min(maxRecords, c.MaxRecords(), int64(^uint(0)>>1))
 	seen := 0
 	n, err := records.Read(r, f, layout.Schema(), func(codes []int, values []int64) error {
 		if err := c.Add(codes, values); err != nil {
@@ -130,7 +145,13 @@ func Aggregate(r io.Reader, f records.Format, layout *cube.Layout, maxAggregate 
 			progress(seen)
 		}
 		return nil
-	}, records.WithMaxRecords(int(min(c.MaxRecords(), int64(^uint(0)>>1)))))
+	}, records.WithMaxRecords(int(limit)))
+	if errors.Is(err, records.ErrTooManyRecords) {
+		if limit == maxRecords {
+			return nil, 0, fmt.Errorf("read records: the policy allows at most %d records per submission (maxRecordsPerSubmission): %w", maxRecords, err)
+		}
+		return nil, 0, fmt.Errorf("read records: the parameter set holds exact sums of at most %d records: %w", limit, err)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("read records: %w", err)
 	}

@@ -70,7 +70,8 @@ func fixture(t *testing.T) (*fakeLedger, *blobstore.Bucket, *singleKey, Provider
 	t.Helper()
 	key := newSingleKey(t)
 	l := &fakeLedger{datasets: map[string]ledger.Dataset{
-		"admissions": {ID: "admissions", KeyID: "key-1", ParamSetID: key.set.Name(), Schema: healthcareSchema(t)},
+		"admissions": {ID: "admissions", KeyID: "key-1", ParamSetID: key.set.Name(), Schema: healthcareSchema(t),
+			Policy: policies.Policy{MaxRecordsPerSubmission: 6000}},
 	}}
 	store, err := blobstore.Open(context.Background(), "mem://")
 	require.NoError(t, err)
@@ -89,6 +90,7 @@ func TestSubmitUploadsTheEncryptedCubeOfTheRecords(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 5000, st.Records)
 	require.Len(t, l.submissions, 1)
+	require.Equal(t, int64(5000), l.submissions[0].Records, "the submission declares its record count")
 	ct := l.submissions[0].Ciphertexts[0]
 	require.Equal(t, sub.Ciphertexts[0], ct)
 	require.Equal(t, store.URI(ct.Digest), ct.URI)
@@ -96,7 +98,7 @@ func TestSubmitUploadsTheEncryptedCubeOfTheRecords(t *testing.T) {
 	// Decrypting the uploaded blob gives exactly the cube of the same records.
 	layout, err := cube.NewLayout(l.datasets["admissions"].Schema, key.set.RowSlots())
 	require.NoError(t, err)
-	want, n, err := Aggregate(bytes.NewReader(plain), records.FormatCSV, layout, key.set.MaxAggregate(), nil)
+	want, n, err := Aggregate(bytes.NewReader(plain), records.FormatCSV, layout, key.set.MaxAggregate(), 5000, nil)
 	require.NoError(t, err)
 	require.Equal(t, 5000, n)
 	blob, err := store.Get(ctx, ct.Digest)
@@ -132,4 +134,64 @@ func TestSubmitRefusesBadInputAndRegistersNothing(t *testing.T) {
 			require.Empty(t, l.submissions, "nothing is registered")
 		})
 	}
+}
+
+// countingStore counts the blobs put into a Store.
+type countingStore struct {
+	Store
+	puts int
+}
+
+func (c *countingStore) Put(ctx context.Context, data []byte) (string, error) {
+	c.puts++
+	return c.Store.Put(ctx, data)
+}
+
+func TestSubmitRefusesMoreRecordsThanThePolicyAllows(t *testing.T) {
+	ctx := context.Background()
+	var csv bytes.Buffer
+	require.NoError(t, synth.Generate(&csv, records.FormatCSV, synth.Config{Seed: 7, Records: 101}))
+	l, store, _, p := fixture(t)
+	counting := &countingStore{Store: store}
+	p.Store = counting
+	ds := l.datasets["admissions"]
+	ds.Policy.MaxRecordsPerSubmission = 100
+	l.datasets["admissions"] = ds
+
+	_, _, err := p.Submit(ctx, Request{DatasetID: "admissions", Period: "2026-Q3", Records: bytes.NewReader(csv.Bytes()), Format: records.FormatCSV})
+	require.ErrorIs(t, err, records.ErrTooManyRecords)
+	require.ErrorContains(t, err, "dataset admissions: read records: the policy allows at most 100 records per submission (maxRecordsPerSubmission)")
+	require.Zero(t, counting.puts, "nothing is uploaded")
+	require.Empty(t, l.submissions, "nothing is registered")
+
+	ds.Policy.MaxRecordsPerSubmission = 101
+	l.datasets["admissions"] = ds
+	_, st, err := p.Submit(ctx, Request{DatasetID: "admissions", Period: "2026-Q3", Records: bytes.NewReader(csv.Bytes()), Format: records.FormatCSV})
+	require.NoError(t, err, "exactly the limit is accepted")
+	require.Equal(t, 101, st.Records)
+	require.Equal(t, 1, counting.puts)
+	require.Equal(t, int64(101), l.submissions[0].Records)
+}
+
+func TestSubmitRefusesInputWithoutRecords(t *testing.T) {
+	l, store, _, p := fixture(t)
+	counting := &countingStore{Store: store}
+	p.Store = counting
+	_, _, err := p.Submit(context.Background(), Request{DatasetID: "admissions", Period: "2026-Q3",
+		Records: strings.NewReader("region,ageBand,sex,diagnosisGroup,lengthOfStay,age,costEUR\n"), Format: records.FormatCSV})
+	require.ErrorContains(t, err, "no records to submit")
+	require.Zero(t, counting.puts)
+	require.Empty(t, l.submissions)
+}
+
+func TestAggregateStopsAtTheCubesCapacityBelowThePolicysLimit(t *testing.T) {
+	key := newSingleKey(t)
+	layout, err := cube.NewLayout(healthcareSchema(t), key.set.RowSlots())
+	require.NoError(t, err)
+	var csv bytes.Buffer
+	require.NoError(t, synth.Generate(&csv, records.FormatCSV, synth.Config{Seed: 7, Records: 3}))
+	// A plaintext range for two records of costEUR's squared bound 200000^2.
+	_, _, err = Aggregate(bytes.NewReader(csv.Bytes()), records.FormatCSV, layout, 2*200_000*200_000, 1000, nil)
+	require.ErrorIs(t, err, records.ErrTooManyRecords)
+	require.ErrorContains(t, err, "the parameter set holds exact sums of at most 2 records")
 }
