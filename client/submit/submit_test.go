@@ -58,7 +58,7 @@ func (k *singleKey) PublicKey(context.Context, string) (*params.Set, *rlwe.Publi
 	return k.set, k.pk, nil
 }
 
-func healthcareSchema(t *testing.T) policies.Schema {
+func healthcareSchema(t testing.TB) policies.Schema {
 	data, err := os.ReadFile(filepath.Join("..", "..", "policies", "healthcare", "schema.yaml"))
 	require.NoError(t, err)
 	s, err := policies.ParseSchema(data)
