@@ -15,11 +15,14 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -117,11 +120,18 @@ func (n *Network) packageID(c chaincode) (string, error) {
 }
 
 // tarGz archives files in name order with fixed metadata, so equal input gives equal bytes.
+// It archives only the files a chaincode-as-a-service package holds (code.tar.gz,
+// connection.json, metadata.json) and returns an error naming any other file.
 func tarGz(files map[string][]byte) ([]byte, error) {
+	names := []string{"code.tar.gz", "connection.json", "metadata.json"}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if !slices.Contains(names, name) {
+			return nil, fmt.Errorf("archive %s: not a file of a chaincode package (%s)", name, strings.Join(names, ", "))
+		}
+	}
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
-	names := []string{"code.tar.gz", "connection.json", "metadata.json"}
 	for _, name := range names {
 		data, ok := files[name]
 		if !ok {

@@ -120,7 +120,7 @@ func (n *Network) running(nd node) (int, bool) {
 		return 0, false
 	}
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-	if err != nil || strings.TrimSuffix(exe, " (deleted)") != nd.bin {
+	if err != nil || strings.TrimSuffix(exe, " (deleted)") != resolvedPath(nd.bin) {
 		return 0, false
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -128,6 +128,16 @@ func (n *Network) running(nd node) (int, bool) {
 		return 0, false
 	}
 	return pid, true
+}
+
+// resolvedPath is path with its symbolic links resolved, as /proc/PID/exe names a running
+// executable; it is path itself when that fails (for example, the file has been removed).
+func resolvedPath(path string) string {
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return path
+	}
+	return resolved
 }
 
 // stop sends SIGTERM to a running node, then SIGKILL if it has not exited within the

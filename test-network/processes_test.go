@@ -141,6 +141,45 @@ func TestRunningIgnoresAZombie(t *testing.T) {
 	require.False(t, ok)
 }
 
+func TestRunningThroughASymlink(t *testing.T) {
+	// The Fabric directory may be reached through a symbolic link (a link to the build
+	// cache, say): /proc/PID/exe names the resolved file, the node its unresolved path.
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink(filepath.Dir(selfExe(t)), filepath.Join(dir, "bin")))
+	linked := filepath.Join(dir, "bin", filepath.Base(selfExe(t)))
+	require.NotEqual(t, selfExe(t), linked)
+
+	n := stateNetwork(t)
+	nd := helperNode(t, "orderer0", "sleep")
+	nd.bin = linked
+	require.NoError(t, n.start(nd))
+	pid, ok := n.running(nd)
+	require.True(t, ok, "a node started through a symlinked path is running")
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+
+	// waitReady checks liveness first; a listener stands in for the node's gRPC port.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	nd.port = l.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, n.waitReady(ctx, nd), "not reported as exited during start-up")
+	require.NoError(t, n.stop(nd, 10*time.Second))
+	require.Eventually(t, func() bool {
+		return syscall.Kill(pid, 0) == syscall.ESRCH
+	}, 5*time.Second, 20*time.Millisecond, "stopped through the symlinked path too")
+}
+
+func TestRunningWithARemovedExecutable(t *testing.T) {
+	// When the node's path no longer resolves, the raw path is compared: a PID running
+	// another program is still not the node.
+	n := stateNetwork(t)
+	writePID(t, n, "orderer0", strconv.Itoa(os.Getpid()))
+	_, ok := n.running(node{name: "orderer0", bin: filepath.Join(t.TempDir(), "missing", "orderer")})
+	require.False(t, ok)
+}
+
 func TestStopNeverSignalsAnotherProgram(t *testing.T) {
 	// The PID file names this very test process, but the node is an orderer: stopping
 	// the node must not signal it (or this test would die) and must clear the stale file.

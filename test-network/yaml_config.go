@@ -22,6 +22,11 @@ func loadYAMLConfig(path string) (yamlConfig, error) {
 	if err := yaml.Unmarshal(data, &tree); err != nil {
 		return nil, fmt.Errorf("parse sample config %s: %w", path, err)
 	}
+	if tree == nil {
+		// Empty, comments only or null: nothing to derive a node's config from, and set
+		// could not add to a nil map.
+		return nil, fmt.Errorf("sample config %s is empty: it must be a mapping of settings", path)
+	}
 	return yamlConfig(tree), nil
 }
 

@@ -130,23 +130,16 @@ func TestYAMLConfigWriteToAMissingDirectory(t *testing.T) {
 	require.Error(t, cfg.write(filepath.Join(t.TempDir(), "missing", "core.yaml")))
 }
 
-// TestYAMLConfigKnownGaps: an empty or null sample config loads as a nil map, and the first
-// set on it panics (assignment to entry in nil map). Reported; skipped while it panics.
-func TestYAMLConfigKnownGaps(t *testing.T) {
-	for _, content := range []string{"", "# comment only\n", "null\n"} {
-		t.Run(fmt.Sprintf("a sample config of %q is refused or usable, never a panic", content), func(t *testing.T) {
-			cfg, err := loadYAMLConfig(writeSample(t, content))
-			if err != nil {
-				return // refusing it is a fine answer
-			}
-			panicked := func() (p bool) {
-				defer func() { p = recover() != nil }()
-				cfg.set("peer.id", "x")
-				return false
-			}()
-			if panicked {
-				t.Skip("BUG (reported): yaml_config.go loadYAMLConfig returns a nil map for an empty sample; set panics")
-			}
+// TestYAMLConfigRefusesAnEmptySample: an empty, comment-only or null sample config would
+// load as a nil map on which set panics; it is refused with an error naming the file.
+func TestYAMLConfigRefusesAnEmptySample(t *testing.T) {
+	for _, content := range []string{"", "# comment only\n", "null\n", "~\n"} {
+		t.Run(fmt.Sprintf("a sample config of %q is refused", content), func(t *testing.T) {
+			path := writeSample(t, content)
+			cfg, err := loadYAMLConfig(path)
+			require.ErrorContains(t, err, "is empty")
+			require.ErrorContains(t, err, path)
+			require.Nil(t, cfg)
 		})
 	}
 }
