@@ -44,7 +44,7 @@ func FuzzParse(f *testing.F) {
 
 		l := d.Layout()
 		ports := l.Ports()
-		require.Len(t, ports, 1+3*d.Orderer.Nodes+3*len(d.Orgs))
+		require.Len(t, ports, 2+3*d.Orderer.Nodes+3*len(d.Orgs))
 		seen := map[int]bool{}
 		for _, p := range ports {
 			require.False(t, seen[p], "port %d twice", p)

@@ -11,9 +11,11 @@ const (
 	// ordererPortOffset and peerPortOffset place nodes above BasePort, ten ports per node.
 	ordererPortOffset = 0
 	peerPortOffset    = 100
-	// chaincodePortOffset is the chaincode-as-a-service listener, shared by all peers.
-	chaincodePortOffset = 290
-	portSpan            = 300
+	// chaincodePortOffset is the chaincode-as-a-service listener, shared by all peers;
+	// benchChaincodePortOffset is the listener of test-network's bench chaincode.
+	chaincodePortOffset      = 290
+	benchChaincodePortOffset = chaincodePortOffset + 1
+	portSpan                 = 300
 	// domainSuffix is appended to organisation names to form their domains.
 	domainSuffix = "statledger.local"
 )
@@ -38,14 +40,17 @@ type Peer struct {
 
 // Layout is the concrete set of nodes and ports of a definition.
 type Layout struct {
-	Orderers       []Orderer
-	Peers          []Peer
-	ChaincodePort  int // the chaincode-as-a-service server
-	OrdererDomain  string
-	ChannelID      string
-	ChaincodeName  string
-	OrdererMSPID   string
-	OrdererOrgName string
+	Orderers      []Orderer
+	Peers         []Peer
+	ChaincodePort int // the chaincode-as-a-service server
+	// BenchChaincodePort is the server of the bare key-value chaincode that test-network
+	// deploys next to statledger's for benchmarks, one port above ChaincodePort.
+	BenchChaincodePort int
+	OrdererDomain      string
+	ChannelID          string
+	ChaincodeName      string
+	OrdererMSPID       string
+	OrdererOrgName     string
 }
 
 // Domain is an organisation's DNS-style domain used in its certificates.
@@ -54,15 +59,17 @@ func Domain(orgName string) string {
 }
 
 // Layout assigns nodes and ports. Orderers sit at BasePort, BasePort+10, ...; peers at
-// BasePort+100, BasePort+110, ... in definition order; the chaincode server at BasePort+290.
+// BasePort+100, BasePort+110, ... in definition order; the chaincode server at BasePort+290
+// and the bench chaincode's at BasePort+291.
 func (d Definition) Layout() Layout {
 	l := Layout{
-		ChaincodePort:  d.BasePort + chaincodePortOffset,
-		OrdererDomain:  Domain(d.Orderer.Name),
-		ChannelID:      d.Channel,
-		ChaincodeName:  d.Chaincode,
-		OrdererMSPID:   d.Orderer.MSPID,
-		OrdererOrgName: d.Orderer.Name,
+		ChaincodePort:      d.BasePort + chaincodePortOffset,
+		BenchChaincodePort: d.BasePort + benchChaincodePortOffset,
+		OrdererDomain:      Domain(d.Orderer.Name),
+		ChannelID:          d.Channel,
+		ChaincodeName:      d.Chaincode,
+		OrdererMSPID:       d.Orderer.MSPID,
+		OrdererOrgName:     d.Orderer.Name,
 	}
 	for i := range d.Orderer.Nodes {
 		base := d.BasePort + ordererPortOffset + 10*i
@@ -82,9 +89,11 @@ func (d Definition) Layout() Layout {
 	return l
 }
 
-// Ports lists every port the network listens on, for a clash check before start.
+// Ports lists every port the network listens on, for a clash check before start: the
+// chaincode servers' (statledger's and the bench chaincode's, which runs only where it was
+// deployed), then every orderer's and every peer's.
 func (l Layout) Ports() []int {
-	ports := []int{l.ChaincodePort}
+	ports := []int{l.ChaincodePort, l.BenchChaincodePort}
 	for _, o := range l.Orderers {
 		ports = append(ports, o.ListenPort, o.AdminPort, o.OpsPort)
 	}

@@ -52,6 +52,7 @@ func TestLayoutOfTheDemo(t *testing.T) {
 		require.Equal(t, w.port+2, p.OpsPort, p.Host)
 	}
 	require.Equal(t, 7340, l.ChaincodePort)
+	require.Equal(t, 7341, l.BenchChaincodePort)
 	require.Equal(t, "orderer.statledger.local", l.OrdererDomain)
 	require.Equal(t, "statistics", l.ChannelID)
 	require.Equal(t, "statledger", l.ChaincodeName)
@@ -79,7 +80,7 @@ func TestLayoutPorts(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					l := definitionWith(t, basePort, nodes, orgs).Layout()
 					ports := l.Ports()
-					require.Len(t, ports, 1+3*nodes+3*orgs, "every listener is listed once")
+					require.Len(t, ports, 2+3*nodes+3*orgs, "every listener is listed once")
 					seen := map[int]bool{}
 					for _, p := range ports {
 						require.False(t, seen[p], "port %d is used twice", p)
@@ -105,8 +106,9 @@ func TestLayoutPorts(t *testing.T) {
 					for _, p := range l.Peers {
 						claim(p.Host, p.ListenPort, p.ChaincodePort, p.OpsPort)
 					}
-					claim("chaincode", l.ChaincodePort)
+					claim("chaincode", l.ChaincodePort, l.BenchChaincodePort)
 					require.True(t, slices.Contains(ports, l.ChaincodePort))
+					require.True(t, slices.Contains(ports, l.BenchChaincodePort), "the bench chaincode's server is listed")
 				})
 			}
 		}

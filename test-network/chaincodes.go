@@ -37,7 +37,7 @@ func (n *Network) statledgerChaincode() chaincode {
 func (n *Network) benchChaincode() chaincode {
 	return chaincode{
 		name: BenchChaincode, label: BenchChaincode + "_1", binary: BenchChaincodeBinary,
-		port: n.layout.ChaincodePort + 1,
+		port: n.layout.BenchChaincodePort,
 	}
 }
 
