@@ -5,6 +5,7 @@
 //	fabnet status              list the network's processes
 //	fabnet bench               measure ledger throughput on the running network
 //	fabnet profiles            write a statledger CLI profile per organisation
+//	fabnet truth QUERY-ID      a released table next to the plaintext truth (demo only)
 //
 // Paths default to the repository layout: network/consortium.yaml, test-network/state,
 // .build/fabric and .build/bin.
@@ -94,7 +95,17 @@ func execute(args []string) int {
 	}
 	profiles.Flags().StringVar(&profileDir, "dir", ".build/profiles", "directory for the profiles and key shares")
 	profiles.Flags().StringVar(&blobDir, "blobs", ".build/blobs", "blob store directory the profiles share")
-	root.AddCommand(up, down, status, bench, profiles)
+	var truthFiles []string
+	truth := &cobra.Command{
+		Use:   "truth QUERY-ID",
+		Short: "Print a released table next to the plaintext truth of the providers' record files (demo only)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, ids []string) error {
+			return runTruth(cmd.Context(), cfg, ids[0], truthFiles, os.Stdout)
+		},
+	}
+	truth.Flags().StringArrayVar(&truthFiles, "file", nil, "a provider's record file (repeat for each)")
+	root.AddCommand(up, down, status, bench, profiles, truth)
 	root.SetArgs(args)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
