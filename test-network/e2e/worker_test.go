@@ -108,7 +108,7 @@ func submitEncrypted(t *testing.T, ctx context.Context, org string, store *blobs
 	d, err := store.Put(ctx, blob)
 	require.NoError(t, err)
 	_, err = connect(t, org).SubmitData(ctx, ledger.SubmissionInput{DatasetID: ds.ID, Period: period, ParamSetID: workerSet.Name(),
-		Ciphertexts: []ledger.Ciphertext{{Digest: d, Size: int64(len(blob)), URI: store.URI(d)}}})
+		Records: c.Records(), Ciphertexts: []ledger.Ciphertext{{Digest: d, Size: int64(len(blob)), URI: store.URI(d)}}})
 	require.NoError(t, err, "submission of %s", org)
 }
 

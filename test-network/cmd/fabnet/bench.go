@@ -245,24 +245,61 @@ func (b *bench) queryLoad() load {
 // submit returns once the submitter's peer has committed, and other peers follow within
 // moments.
 func seen(ctx context.Context, approver *ledgerapi.API, queryID string, approvals int) error {
+	err := poll(ctx, func() (bool, error) {
+		q, err := approver.GetQuery(ctx, queryID)
+		if errors.Is(err, ledger.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil && len(q.Approvals) >= approvals, err
+	})
+	if err != nil {
+		return fmt.Errorf("query %s with %d approvals never reached the approver's peer: %w", queryID, approvals, err)
+	}
+	return nil
+}
+
+// dataset registers a healthcare dataset whose budget outlasts any benchmark, and waits
+// until the providers' peers know it (they submit through their own peers).
+func (b *bench) dataset(ctx context.Context) (ledger.Dataset, error) {
+	ds, err := b.register(ctx)
+	if err != nil {
+		return ds, err
+	}
+	for _, p := range []*ledgerapi.API{b.hospA, b.hospB} {
+		if err := poll(ctx, func() (bool, error) {
+			_, err := p.GetDataset(ctx, ds.ID)
+			if errors.Is(err, ledger.ErrNotFound) {
+				return false, nil
+			}
+			return err == nil, err
+		}); err != nil {
+			return ds, fmt.Errorf("dataset %s never reached a provider's peer: %w", ds.ID, err)
+		}
+	}
+	return ds, nil
+}
+
+// poll calls ready every 10 ms until it reports true or an error, for at most 30 s.
+func poll(ctx context.Context, ready func() (bool, error)) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		q, err := approver.GetQuery(ctx, queryID)
-		if err == nil && len(q.Approvals) >= approvals {
-			return nil
-		}
-		if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		ok, err := ready()
+		if ok || err != nil {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("query %s with %d approvals never reached the approver's peer", queryID, approvals)
+			return errors.New("timed out")
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
-// dataset registers a healthcare dataset whose budget outlasts any benchmark.
-func (b *bench) dataset(ctx context.Context) (ledger.Dataset, error) {
+// register registers the benchmark's dataset as StatOffice.
+func (b *bench) register(ctx context.Context) (ledger.Dataset, error) {
 	schema, policy, err := healthcareFiles()
 	if err != nil {
 		return ledger.Dataset{}, err
