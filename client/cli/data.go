@@ -50,12 +50,7 @@ same dataset and period supersedes the provider's previous one.`,
 					return usageError{err}
 				}
 			}
-			return a.withSession(func(s *session) error {
-				store, err := blobstore.Open(cmd.Context(), s.profile.BlobStoreURL)
-				if err != nil {
-					return fmt.Errorf("open the blob store: %w", err)
-				}
-				defer store.Close()
+			return a.withStore(func(s *session, store *blobstore.Bucket) error {
 				p := submit.Provider{Ledger: s.api, Store: store, Keys: ceremonyPublicKeys{ledger: s.api, store: store}}
 				sub, st, err := p.Submit(cmd.Context(), submit.Request{DatasetID: datasetID, Period: period, Records: in, Format: fmtOf})
 				if err != nil {

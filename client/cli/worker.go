@@ -52,12 +52,7 @@ With --once it processes every job it can claim now, prints what it posted and e
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
-			return a.withSession(func(s *session) error {
-				store, err := blobstore.Open(cmd.Context(), s.profile.BlobStoreURL)
-				if err != nil {
-					return fmt.Errorf("open the blob store: %w", err)
-				}
-				defer store.Close()
+			return a.withStore(func(s *session, store *blobstore.Bucket) error {
 				log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				w, err := worker.New(cfg, s.api, store, ceremonyKeys{ledger: s.api, store: store},
 					worker.WithEvents(s.client), worker.WithLogger(log.With("worker", s.profile.Name)))

@@ -126,27 +126,6 @@ func (s *stallingStore) Get(ctx context.Context, _ string) ([]byte, error) {
 	return nil, ctx.Err()
 }
 
-// catchUp waits until every organisation's peer has committed at least the blocks the
-// most advanced peer had committed when it was called. Unlike settle it tolerates other
-// tests writing to the shared network meanwhile.
-func catchUp(t testing.TB, ctx context.Context) {
-	t.Helper()
-	var target uint64
-	for _, org := range allOrgs {
-		h, err := env.Net.BlockHeight(ctx, org)
-		require.NoError(t, err)
-		target = max(target, h)
-	}
-	require.Eventually(t, func() bool {
-		for _, org := range allOrgs {
-			if h, err := env.Net.BlockHeight(ctx, org); err != nil || h < target {
-				return false
-			}
-		}
-		return true
-	}, 30*time.Second, 100*time.Millisecond, "the peers do not reach block height %d", target)
-}
-
 // syncLog is a log sink safe for a worker's goroutines.
 type syncLog struct {
 	mu sync.Mutex
@@ -189,7 +168,7 @@ func TestWorkerKilledMidJobIsTakenOverAfterItsLeaseExpires(t *testing.T) {
 	byRegion := make([]int64, len(ds.Schema.Dimensions[0].Codes))
 	submitEncrypted(t, ctx, hospitalA, store, keys, ds, period, 3000, byRegion)
 	submitEncrypted(t, ctx, hospitalB, store, keys, ds, period, 2000, byRegion)
-	catchUp(t, ctx)
+	settle(t, ctx)
 
 	// The first worker follows events (its scans are an hour apart), so the approval's
 	// event is what brings the job in.
@@ -210,10 +189,10 @@ func TestWorkerKilledMidJobIsTakenOverAfterItsLeaseExpires(t *testing.T) {
 
 	q, err := stat.RequestQuery(ctx, countQuery(ds, period, unique("idem")))
 	require.NoError(t, err)
-	catchUp(t, ctx)
+	settle(t, ctx)
 	_, err = connect(t, hospitalA).ApproveQuery(ctx, q.ID, "fits the policy")
 	require.NoError(t, err)
-	catchUp(t, ctx)
+	settle(t, ctx)
 	q, err = connect(t, hospitalB).ApproveQuery(ctx, q.ID, "fits the policy")
 	require.NoError(t, err)
 	require.Equal(t, ledger.StatusApproved, q.Status)
@@ -270,7 +249,7 @@ func TestWorkerKilledMidJobIsTakenOverAfterItsLeaseExpires(t *testing.T) {
 	}
 	require.Contains(t, w2Log.String(), "leased by a worker of "+mspID(statOffice), "the live lease was respected")
 
-	catchUp(t, ctx)
+	settle(t, ctx)
 	results, err = stat.ListResults(ctx, q.ID)
 	require.NoError(t, err)
 	require.Len(t, results, 1)
