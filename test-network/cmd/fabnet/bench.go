@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,7 +55,7 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 	if err := n.DeployBenchChaincode(ctx); err != nil {
 		return err
 	}
-	b, err := newBench(n)
+	b, err := newBench(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -118,14 +119,16 @@ func measure(ctx context.Context, ops []func(context.Context) error, txPerOp int
 // bench holds one connection per organisation the loads use.
 type bench struct {
 	stat, hospA, hospB *ledgerapi.API
-	kv                 *fabric.Client
-	closers            []*fabric.Client
-	keyID              string
-	submitDataset      string
-	seq                atomic.Int64
+	// watchA and watchB count the query events each hospital's own peer delivers.
+	watchA, watchB *queryWatch
+	kv             *fabric.Client
+	closers        []*fabric.Client
+	keyID          string
+	submitDataset  string
+	seq            atomic.Int64
 }
 
-func newBench(n *testnetwork.Network) (*bench, error) {
+func newBench(ctx context.Context, n *testnetwork.Network) (*bench, error) {
 	b := &bench{}
 	l := n.Layout()
 	connect := func(org, chaincode string) (*fabric.Client, error) {
@@ -141,15 +144,22 @@ func newBench(n *testnetwork.Network) (*bench, error) {
 		return c, nil
 	}
 	for _, x := range []struct {
-		org string
-		api **ledgerapi.API
-	}{{"StatOffice", &b.stat}, {"HospitalA", &b.hospA}, {"HospitalB", &b.hospB}} {
+		org   string
+		api   **ledgerapi.API
+		watch **queryWatch
+	}{{"StatOffice", &b.stat, nil}, {"HospitalA", &b.hospA, &b.watchA}, {"HospitalB", &b.hospB, &b.watchB}} {
 		c, err := connect(x.org, l.ChaincodeName)
 		if err != nil {
 			b.close()
 			return nil, err
 		}
 		*x.api = ledgerapi.New(c)
+		if x.watch != nil {
+			if *x.watch, err = watchQueries(ctx, c); err != nil {
+				b.close()
+				return nil, err
+			}
+		}
 	}
 	var err error
 	if b.kv, err = connect("HospitalA", testnetwork.BenchChaincode); err != nil {
@@ -222,13 +232,13 @@ func (b *bench) queryLoad() load {
 			if err != nil {
 				return err
 			}
-			if err := seen(ctx, b.hospA, q.ID, 0); err != nil {
+			if err := b.watchA.wait(ctx, q.ID, 1); err != nil {
 				return err
 			}
 			if _, err := b.hospA.ApproveQuery(ctx, q.ID, "bench"); err != nil {
 				return err
 			}
-			if err := seen(ctx, b.hospB, q.ID, 1); err != nil {
+			if err := b.watchB.wait(ctx, q.ID, 2); err != nil {
 				return err
 			}
 			q, err = b.hospB.ApproveQuery(ctx, q.ID, "bench")
@@ -240,22 +250,56 @@ func (b *bench) queryLoad() load {
 	}}
 }
 
-// seen waits until an approver's own peer shows the query with the given number of
-// approvals, as an approver that reacts to the query's events from its peer would: a
-// submit returns once the submitter's peer has committed, and other peers follow within
-// moments.
-func seen(ctx context.Context, approver *ledgerapi.API, queryID string, approvals int) error {
-	err := poll(ctx, func() (bool, error) {
-		q, err := approver.GetQuery(ctx, queryID)
-		if errors.Is(err, ledger.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil && len(q.Approvals) >= approvals, err
-	})
+// queryWatch counts the query events one organisation's peer has delivered, per query,
+// so that an approver acts as soon as its own peer has committed the previous step, as an
+// event-driven approver does (polling the peer instead would load it with evaluations).
+type queryWatch struct {
+	mu     sync.Mutex
+	events map[string]int
+	change chan struct{} // closed and replaced at every event
+}
+
+func watchQueries(ctx context.Context, c *fabric.Client) (*queryWatch, error) {
+	events, _, err := c.Events(ctx, "")
 	if err != nil {
-		return fmt.Errorf("query %s with %d approvals never reached the approver's peer: %w", queryID, approvals, err)
+		return nil, err
 	}
-	return nil
+	w := &queryWatch{events: map[string]int{}, change: make(chan struct{})}
+	go func() {
+		for e := range events {
+			var ev ledger.Event
+			if json.Unmarshal(e.Payload, &ev) != nil || ev.Record != ledger.RecordQuery {
+				continue
+			}
+			w.mu.Lock()
+			w.events[ev.ID]++
+			close(w.change)
+			w.change = make(chan struct{})
+			w.mu.Unlock()
+		}
+	}()
+	return w, nil
+}
+
+// wait returns once the peer has delivered n events of the query (its request is the
+// first, each approval one more), or an error after 30 s.
+func (w *queryWatch) wait(ctx context.Context, queryID string, n int) error {
+	timeout := time.After(30 * time.Second)
+	for {
+		w.mu.Lock()
+		seen, change := w.events[queryID], w.change
+		w.mu.Unlock()
+		if seen >= n {
+			return nil
+		}
+		select {
+		case <-change:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return fmt.Errorf("query %s: %d of %d events reached the approver's peer", queryID, seen, n)
+		}
+	}
 }
 
 // dataset registers a healthcare dataset whose budget outlasts any benchmark, and waits
