@@ -26,12 +26,7 @@ import (
 // withStore connects and opens the profile's blob store for fn.
 func (a *app) withStore(fn func(s *session, store *blobstore.Bucket) error) error {
 	return a.withSession(func(s *session) error {
-		store, err := blobstore.Open(context.Background(), s.profile.BlobStoreURL)
-		if err != nil {
-			return fmt.Errorf("open the blob store: %w", err)
-		}
-		defer store.Close()
-		return fn(s, store)
+		return withBlobStore(context.Background(), s.profile, func(b *blobstore.Bucket) error { return fn(s, b) })
 	})
 }
 
@@ -56,7 +51,7 @@ func (a *app) holder(s *session, store *blobstore.Bucket) (*keyholder.Holder, er
 	if s.profile.KeySharePath == "" {
 		return nil, fmt.Errorf("profile %s has no keySharePath: only key holders make decryption shares", s.profile.Name)
 	}
-	prot, _, err := keyceremony.ProtectionFromEnv(a.lookupEnv, false)
+	prot, err := a.keygenProtection(false)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +212,7 @@ func (a *app) analystKeyPath(s *session, flag string) string {
 // analystKey opens (or, with create, makes) the analyst key pair for set.
 func (a *app) analystKey(path string, create bool) func(*params.Set) (*decrypt.AnalystKey, error) {
 	return func(set *params.Set) (*decrypt.AnalystKey, error) {
-		prot, _, err := keyceremony.ProtectionFromEnv(a.lookupEnv, create)
+		prot, err := a.keygenProtection(create)
 		if err != nil {
 			return nil, err
 		}

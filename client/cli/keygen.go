@@ -70,8 +70,22 @@ func (a *app) keygenProtection(create bool) (keyceremony.Protection, error) {
 	return prot, nil
 }
 
-// keygenStore opens the profile's blob store and runs fn with it.
-func keygenStore(ctx context.Context, p profile.Profile, fn func(b *blobstore.Bucket) error) error {
+// keygenAsHolder runs a key holder's step on its own files: its profile, the at-rest
+// protection (which must exist) and the blob store.
+func (a *app) keygenAsHolder(ctx context.Context, fn func(p profile.Profile, prot keyceremony.Protection, b *blobstore.Bucket) error) error {
+	p, err := a.keygenHolderProfile()
+	if err != nil {
+		return err
+	}
+	prot, err := a.keygenProtection(false)
+	if err != nil {
+		return err
+	}
+	return withBlobStore(ctx, p, func(b *blobstore.Bucket) error { return fn(p, prot, b) })
+}
+
+// withBlobStore opens the profile's blob store and runs fn with it.
+func withBlobStore(ctx context.Context, p profile.Profile, fn func(b *blobstore.Bucket) error) error {
 	b, err := blobstore.Open(ctx, p.BlobStoreURL)
 	if err != nil {
 		return fmt.Errorf("open the blob store: %w", err)
@@ -199,7 +213,7 @@ recipient (printed by its transport step). Prints the setup digest every holder 
 				byMSP[msp] = rec
 			}
 			return a.withSession(func(s *session) error {
-				return keygenStore(cmd.Context(), s.profile, func(b *blobstore.Bucket) error {
+				return withBlobStore(cmd.Context(), s.profile, func(b *blobstore.Bucket) error {
 					res, err := keyceremony.NewSetup(cmd.Context(), s.api, b, paramSet, byMSP)
 					if err != nil {
 						return err
@@ -238,15 +252,7 @@ print its digest for the others. Running it again prints the same digest.`,
 			if err := keygenDigestFlag("setup", setup); err != nil {
 				return err
 			}
-			p, err := a.keygenHolderProfile()
-			if err != nil {
-				return err
-			}
-			prot, err := a.keygenProtection(false)
-			if err != nil {
-				return err
-			}
-			return keygenStore(cmd.Context(), p, func(b *blobstore.Bucket) error {
+			return a.keygenAsHolder(cmd.Context(), func(p profile.Profile, prot keyceremony.Protection, b *blobstore.Bucket) error {
 				c, err := keyceremony.Contribute(cmd.Context(), b, setup, p.KeySharePath, prot)
 				if err != nil {
 					return err
@@ -286,15 +292,7 @@ its key share at the profile's keySharePath (mode 0600) and destroy its transpor
 			if err := keygenMessages(messages); err != nil {
 				return err
 			}
-			p, err := a.keygenHolderProfile()
-			if err != nil {
-				return err
-			}
-			prot, err := a.keygenProtection(false)
-			if err != nil {
-				return err
-			}
-			return keygenStore(cmd.Context(), p, func(b *blobstore.Bucket) error {
+			return a.keygenAsHolder(cmd.Context(), func(p profile.Profile, prot keyceremony.Protection, b *blobstore.Bucket) error {
 				fin, err := keyceremony.Finalize(cmd.Context(), b, setup, messages, p.KeySharePath, prot)
 				if err != nil {
 					return err
@@ -340,7 +338,7 @@ holders only). Publishing the same ceremony again is harmless.`,
 				return err
 			}
 			return a.withSession(func(s *session) error {
-				return keygenStore(cmd.Context(), s.profile, func(b *blobstore.Bucket) error {
+				return withBlobStore(cmd.Context(), s.profile, func(b *blobstore.Bucket) error {
 					pub, err := keyceremony.Publish(cmd.Context(), s.api, b, in)
 					if err != nil {
 						return err
@@ -412,7 +410,7 @@ share belongs to it, nothing is done, so a demo can be re-run.`,
 				if !slices.Contains(cons.KeyHolders(), s.profile.MSPID) {
 					return fmt.Errorf("the --profile identity's organisation %s is not a key holder and may not record the key; use one of %s", s.profile.MSPID, strings.Join(cons.KeyHolders(), ", "))
 				}
-				return keygenStore(ctx, s.profile, func(b *blobstore.Bucket) error {
+				return withBlobStore(ctx, s.profile, func(b *blobstore.Bucket) error {
 					start := time.Now()
 					res, err := keyceremony.RunLocal(ctx, s.api, b, keyceremony.LocalInput{KeyID: keyID, ParamSet: paramSet, Holders: holders})
 					if err != nil {
@@ -467,7 +465,7 @@ opens this key holder's own key share and checks it belongs to the key.`,
 						return err
 					}
 				}
-				return keygenStore(cmd.Context(), s.profile, func(b *blobstore.Bucket) error {
+				return withBlobStore(cmd.Context(), s.profile, func(b *blobstore.Bucket) error {
 					ks, err := keyceremony.Load(cmd.Context(), s.api, b, ids[0])
 					if err != nil {
 						return err
