@@ -2,6 +2,9 @@
 // network `make network-up` started, if that one runs, and otherwise builds statledger's
 // binaries and starts a fresh network in a temporary state directory, which Stop tears
 // down and removes. Fabric's binaries must have been built (`make fabric`).
+//
+// Setting EnvBasePort (STATLEDGER_E2E_BASE_PORT) to a port number always starts a fresh
+// network whose ports begin there, so that several test runs can share a machine.
 package nettest
 
 import (
@@ -10,12 +13,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/statledger/statledger/client/fabric"
 	"github.com/statledger/statledger/network"
 	testnetwork "github.com/statledger/statledger/test-network"
 )
+
+// EnvBasePort names the environment variable that moves a fresh network's ports.
+const EnvBasePort = "STATLEDGER_E2E_BASE_PORT"
 
 // Env is a running network for tests.
 type Env struct {
@@ -37,6 +44,16 @@ func Start(ctx context.Context, progress func(string, ...any)) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	reuse := true
+	if v := os.Getenv(EnvBasePort); v != "" {
+		if def.BasePort, err = strconv.Atoi(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: not a port number", EnvBasePort, v)
+		}
+		if err := def.Validate(); err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", EnvBasePort, v, err)
+		}
+		reuse = false
+	}
 	binDir := filepath.Join(root, ".build", "bin")
 	if err := buildBinaries(ctx, root, binDir); err != nil {
 		return nil, err
@@ -48,7 +65,7 @@ func Start(ctx context.Context, progress func(string, ...any)) (*Env, error) {
 		BinDir:     binDir,
 		Progress:   logWriter(progress),
 	}
-	if existing, err := testnetwork.New(opts); err == nil {
+	if existing, err := testnetwork.New(opts); reuse && err == nil {
 		if s, err := existing.Status(); err == nil && s.Up() {
 			progress("reusing the network running in %s", opts.StateDir)
 			return &Env{Net: existing}, nil
