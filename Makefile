@@ -14,7 +14,7 @@ ORDERERS  ?=
 PURGE     ?=
 FUZZTIME  ?= 10s
 
-.PHONY: help fabric build network-up network-down test test-unit test-e2e bench fuzz demo clean
+.PHONY: help fabric build network-up network-down test test-faults test-attacks bench fuzz demo clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,7 +42,19 @@ network-down: build ## stop the local network (PURGE=1 also removes its state)
 test: fabric build ## run every test: unit tests, then end-to-end tests on a real local network
 	$(GO) vet ./...
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test-network/e2e)
-	$(GO) test -count=1 -timeout 30m -v ./test-network/e2e/ 2>&1 | tee $(BUILD)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e:'; exit $${PIPESTATUS[0]}
+	$(call e2e,,e2e)
+
+# e2e RUN-PATTERN,LOG-NAME[,ENV]: the end-to-end tests matching RUN-PATTERN (all when
+# empty) on a real local network, with a filtered log on the terminal and the whole one
+# in .build/LOG-NAME.log.
+e2e = $(3) $(GO) test -count=1 -timeout 30m -v $(if $(1),-run '$(1)') ./test-network/e2e/ 2>&1 | tee $(BUILD)/$(2).log | \
+	grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e:|report:'; exit $${PIPESTATUS[0]}
+
+test-faults: fabric build ## fault scenarios on a fresh network with three Raft orderers, and their report
+	$(call e2e,^TestFault,faults,STATLEDGER_E2E_ORDERERS=3)
+
+test-attacks: fabric build ## attack scenarios on the local network, and their report
+	$(call e2e,^TestAttack,attacks)
 
 BENCH_CLIENTS  ?= 32
 BENCH_DURATION ?= 10s

@@ -30,6 +30,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	printReport(os.Stdout)
 	if err := env.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: stopping the network:", err)
 		return 1

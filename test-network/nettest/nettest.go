@@ -5,6 +5,8 @@
 //
 // Setting EnvBasePort (STATLEDGER_E2E_BASE_PORT) to a port number always starts a fresh
 // network whose ports begin there, so that several test runs can share a machine.
+// Setting EnvOrderers (STATLEDGER_E2E_ORDERERS) to 1 or 3 always starts a fresh network
+// with that many Raft orderers.
 package nettest
 
 import (
@@ -21,8 +23,13 @@ import (
 	testnetwork "github.com/statledger/statledger/test-network"
 )
 
-// EnvBasePort names the environment variable that moves a fresh network's ports.
-const EnvBasePort = "STATLEDGER_E2E_BASE_PORT"
+// Environment variables that make Start build a fresh network unlike the default one.
+const (
+	// EnvBasePort moves a fresh network's ports.
+	EnvBasePort = "STATLEDGER_E2E_BASE_PORT"
+	// EnvOrderers sets the number of Raft orderers (1 or 3).
+	EnvOrderers = "STATLEDGER_E2E_ORDERERS"
+)
 
 // Env is a running network for tests.
 type Env struct {
@@ -45,12 +52,16 @@ func Start(ctx context.Context, progress func(string, ...any)) (*Env, error) {
 		return nil, err
 	}
 	reuse := true
-	if v := os.Getenv(EnvBasePort); v != "" {
-		if def.BasePort, err = strconv.Atoi(v); err != nil {
-			return nil, fmt.Errorf("%s=%q: not a port number", EnvBasePort, v)
+	for name, field := range map[string]*int{EnvBasePort: &def.BasePort, EnvOrderers: &def.Orderer.Nodes} {
+		v := os.Getenv(name)
+		if v == "" {
+			continue
+		}
+		if *field, err = strconv.Atoi(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: not a number", name, v)
 		}
 		if err := def.Validate(); err != nil {
-			return nil, fmt.Errorf("%s=%q: %w", EnvBasePort, v, err)
+			return nil, fmt.Errorf("%s=%q: %w", name, v, err)
 		}
 		reuse = false
 	}
