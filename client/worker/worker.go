@@ -16,7 +16,6 @@ import (
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/compute"
 	"github.com/statledger/statledger/client/fabric"
-
 )
 
 // ErrJobFailed is wrapped by Once's error when at least one job failed.
@@ -70,10 +69,10 @@ func New(cfg Config, l Ledger, s Store, k Keys, opts ...Option) (*Worker, error)
 	}
 	w := &Worker{
 		cfg: cfg, ledger: l, store: s, keys: compute.NewKeyCache(k),
-		log:      slog.New(slog.DiscardHandler),
-		metrics:  newMetrics(),
-		busy:     map[string]bool{},
-		retries:  map[string]retryWait{},
+		log:     slog.New(slog.DiscardHandler),
+		metrics: newMetrics(),
+		busy:    map[string]bool{},
+		retries: map[string]retryWait{},
 	}
 	for _, o := range opts {
 		o(w)
