@@ -14,6 +14,7 @@ import (
 	"github.com/statledger/statledger/client/compute"
 	"github.com/statledger/statledger/client/release"
 	"github.com/statledger/statledger/crypto/eval"
+	"github.com/statledger/statledger/policies"
 )
 
 func pass(name CheckName, detail string, ev []Evidence) Check {
@@ -53,7 +54,13 @@ func (p *problems) any() bool { return len(p.msgs) > 0 }
 // a passing one with detail and ev.
 func (p *problems) check(name CheckName, detail string, ev []Evidence) Check {
 	if p.any() {
-		return failed(name, strings.Join(p.msgs, "; "), append(p.ev, ev...))
+		all := slices.Clone(p.ev)
+		for _, e := range ev {
+			if !slices.Contains(all, e) {
+				all = append(all, e)
+			}
+		}
+		return failed(name, strings.Join(p.msgs, "; "), all)
 	}
 	return pass(name, detail, ev)
 }
@@ -88,6 +95,21 @@ type requestView struct {
 	Cells           int
 	Rule            any
 	RequiredResults int
+}
+
+// describe names a query's statistic, such as "mean of lengthOfStay by region x sex".
+func describe(spec policies.Query) string {
+	s := string(spec.Statistic)
+	if spec.Measure != "" {
+		s += " of " + spec.Measure
+	}
+	if len(spec.GroupBy) > 0 {
+		s += " by " + strings.Join(spec.GroupBy, " x ")
+	}
+	if len(spec.Filters) > 0 {
+		s += fmt.Sprintf(" (%d filters)", len(spec.Filters))
+	}
+	return s
 }
 
 func schemaAndPolicy(ds ledger.Dataset) string {
@@ -150,8 +172,8 @@ func checkPolicy(c ledger.Consortium, dt *datasetTrail, qt *queryTrail) Check {
 	if err := ledger.RecheckQuery(c, dv.V, dt.key, q); err != nil {
 		p.add(txEvidence(q.ID, q.TxID, "request"), "the request breaks the policy in force: %v", err)
 	}
-	return p.check(CheckPolicy, fmt.Sprintf("%s of %s, epsilon %s, %d cells: within the policy of dataset %s as recorded by transaction %s",
-		q.Spec.Statistic, strings.Join(q.Spec.GroupBy, " x "), q.Spec.Epsilon, q.Cells, dt.ds.ID, dv.TxID), ev)
+	return p.check(CheckPolicy, fmt.Sprintf("%s, epsilon %s, %d cells: within the policy of dataset %s as recorded by transaction %s",
+		describe(q.Spec), q.Spec.Epsilon, q.Cells, dt.ds.ID, dv.TxID), ev)
 }
 
 // checkApprovals checks that the decisions came from distinct members, each recorded by
