@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -442,4 +443,21 @@ func TestReportsAreDeterministic(t *testing.T) {
 	for i := 1; i < len(rep.Queries); i++ {
 		require.Less(t, rep.Queries[i-1].QueryID, rep.Queries[i].QueryID)
 	}
+}
+
+func TestAChainComparedAfterTheReadsIsUsedAndItsErrorsReturned(t *testing.T) {
+	w := newWorld(t, nil)
+	q := w.released("k1")
+	calls := 0
+	rep := w.run(audit.Scope{}, audit.WithChainFrom(func(context.Context) (audit.Chain, error) {
+		calls++
+		return fakeChain{}, nil
+	}))
+	require.Equal(t, 1, calls)
+	require.Equal(t, audit.StatusPass, check(t, rep, q.ID, audit.CheckChain).Status)
+
+	_, err := w.auditor(audit.WithChainFrom(func(context.Context) (audit.Chain, error) {
+		return nil, errors.New("peer of HospitalA unreachable")
+	})).Run(context.Background(), audit.Scope{})
+	require.ErrorContains(t, err, "compare the peers' blocks: peer of HospitalA unreachable")
 }

@@ -79,9 +79,6 @@ func (a *Auditor) auditQuery(ctx context.Context, c ledger.Consortium, dt *datas
 		a.checkShares(ctx, c, dt, qt, blobs),
 		a.checkRelease(ctx, dt, qt),
 	}
-	if a.chain != nil {
-		r.Checks = append(r.Checks, checkChain(a.chain, r.Checks))
-	}
 	return r
 }
 
