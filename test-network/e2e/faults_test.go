@@ -80,28 +80,29 @@ type faultEnv struct {
 func newFaultEnv(t *testing.T, ctx context.Context) *faultEnv {
 	t.Helper()
 	c := newCLIEnv(t)
-	keyID := unique("fault-key")
-	args := []string{"consortium", "keygen", "local", "--key-id", keyID, "--params", params.InsecureN11T58}
-	shares := map[string]string{}
-	for _, org := range keyHolderOrgs(t, ctx) {
-		args = append(args, "--holder", c.profiles[org])
-		p, err := profile.Load(c.profiles[org])
-		require.NoError(t, err)
-		shares[p.MSPID] = p.KeySharePath
-	}
-	var local keyceremony.LocalResult
-	c.okJSON(t, &local, statOffice, args...)
-	require.Equal(t, keyID, local.Published.Key.ID)
-
 	store, err := blobstore.Open(ctx, "file://"+filepath.Join(c.dir, "blobs"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
-	prot, err := keyceremony.IdentityFile(c.env[keyceremony.EnvIdentityFile])
+	// The key shares are sealed with the identity file the CLI processes are given.
+	prot, err := keyceremony.NewIdentityFile(c.env[keyceremony.EnvIdentityFile])
 	require.NoError(t, err)
-	cache := keyceremony.NewCache(connect(t, statOffice, fabric.WithRetry(faultRetry)), store)
-	ks, err := cache.KeySet(ctx, keyID)
+	in := keyceremony.LocalInput{KeyID: unique("fault-key"), ParamSet: params.InsecureN11T58}
+	shares := map[string]string{}
+	for _, org := range keyHolderOrgs(t, ctx) {
+		p, err := profile.Load(c.profiles[org])
+		require.NoError(t, err)
+		in.Holders = append(in.Holders, keyceremony.LocalHolder{MSPID: p.MSPID, KeySharePath: p.KeySharePath, Protection: prot})
+		shares[p.MSPID] = p.KeySharePath
+	}
+	// The ceremony's client rides out a network that has just started (discovery may not
+	// find the endorsers yet).
+	stat := connect(t, statOffice, fabric.WithRetry(faultRetry))
+	_, err = keyceremony.RunLocal(ctx, stat, store, in)
+	require.NoError(t, err, "the local key ceremony at %s", in.ParamSet)
+	cache := keyceremony.NewCache(stat, store)
+	ks, err := cache.KeySet(ctx, in.KeyID)
 	require.NoError(t, err)
-	keys := &flowKeys{id: keyID, set: ks.Set(), cache: cache, prot: prot, shares: shares}
+	keys := &flowKeys{id: in.KeyID, set: ks.Set(), cache: cache, prot: prot, shares: shares}
 	// StatOffice's analyst key where its CLI profile keeps it.
 	keys.analyst, _, err = analyst.LoadOrCreateKey(filepath.Join(c.dir, "profiles", "statoffice.analyst.key"), keys.set, prot)
 	require.NoError(t, err)
@@ -737,8 +738,16 @@ func TestFaultBlobStoreUnreadableForAWhile(t *testing.T) {
 	how, restore := makeUnreadable(t, filepath.Join(f.cli.dir, "blobs"))
 	outage := time.Now()
 	q = f.approve(t, ctx, q, &ft)
-	failure := `"msg":"job failed; nothing posted","query":"` + q.ID + `","stage":"fetch"`
-	if !waitFor(func() bool { return strings.Count(w.log.String(), failure) >= 2 }, time.Minute) {
+	fetchFailures := func() []string {
+		var out []string
+		for _, line := range strings.Split(w.log.String(), "\n") {
+			if strings.Contains(line, `"msg":"job failed; nothing posted"`) && strings.Contains(line, `"query":"`+q.ID+`"`) && strings.Contains(line, `"stage":"fetch"`) {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	if !waitFor(func() bool { return len(fetchFailures()) >= 2 }, time.Minute) {
 		t.Fatalf("the worker did not fail and retry query %s; its log:\n%s", q.ID, w.log.String())
 	}
 	restore()
@@ -746,13 +755,7 @@ func TestFaultBlobStoreUnreadableForAWhile(t *testing.T) {
 	got, err := f.awaitQuery(ctx, statOffice, q.ID, "computed", hasStatus(ledger.StatusDecrypting))
 	require.NoError(t, err, "the worker's log:\n%s", w.log.String())
 	w.stop()
-	log := w.log.String()
-	var failures []string
-	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, failure) {
-			failures = append(failures, line)
-		}
-	}
+	failures := fetchFailures()
 	require.GreaterOrEqual(t, len(failures), 2)
 	for _, line := range failures {
 		require.Regexp(t, `"reason":"fetch: fetch input [0-9a-f]{64}: `, line, "the error names the input")
