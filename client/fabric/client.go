@@ -13,7 +13,9 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 )
 
 // Identity is what a client needs to act for an organisation: its signing certificate and
@@ -49,6 +51,10 @@ func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2)
 }
 
+// DefaultCommitWait bounds the wait for a submitted transaction's commit before the
+// same signed transaction is sent to the ordering service again (see Client.Submit).
+const DefaultCommitWait = 15 * time.Second
+
 // DefaultRetry rides out a peer or orderer restart (Raft elects a leader in about 5–7 s).
 var DefaultRetry = Retry{Attempts: 8, Backoff: 200 * time.Millisecond, MaxBackoff: 3 * time.Second}
 
@@ -61,6 +67,9 @@ type Client struct {
 	target   Target
 	mspID    string
 	retry    Retry
+	// commitWait is how long a submitted transaction may take to commit before it is
+	// sent again; zero means DefaultCommitWait.
+	commitWait time.Duration
 }
 
 // Option configures a Client.
@@ -138,17 +147,59 @@ func (c *Client) Close() error {
 // Submit endorses, orders and commits a transaction and returns its result. Transient
 // failures are retried with a fresh proposal (see Retry); a chaincode error is returned at
 // once as an error that wraps a *ledger.Error.
+//
+// An ordering service that loses a transaction it has accepted (a Raft leader killed
+// before the transaction reached a block) would leave the commit unconfirmed for ever:
+// when the commit has not come within DefaultCommitWait, Submit sends the same signed
+// transaction again. Peers invalidate a copy that arrives after the original committed
+// (duplicate transaction ID), so the transaction takes effect at most once.
 func (c *Client) Submit(ctx context.Context, fn string, args ...string) ([]byte, error) {
 	var result []byte
 	err := c.withRetry(ctx, func() error {
 		var err error
-		result, err = c.contract.SubmitWithContext(ctx, fn, client.WithArguments(args...))
+		result, err = c.submit(ctx, fn, args)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit %s: %w", fn, err)
 	}
 	return result, nil
+}
+
+// submit endorses one proposal and sends the transaction to the ordering service until
+// its commit status comes (see Submit).
+func (c *Client) submit(ctx context.Context, fn string, args []string) ([]byte, error) {
+	proposal, err := c.contract.NewProposal(fn, client.WithArguments(args...))
+	if err != nil {
+		return nil, err
+	}
+	tx, err := proposal.EndorseWithContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wait := c.commitWait
+	if wait == 0 {
+		wait = DefaultCommitWait
+	}
+	for {
+		commit, err := tx.SubmitWithContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, wait)
+		st, err := commit.StatusWithContext(waitCtx)
+		// gRPC may report the deadline a moment before the context records it.
+		lost := ctx.Err() == nil && (waitCtx.Err() != nil || status.Code(err) == codes.DeadlineExceeded)
+		cancel()
+		switch {
+		case err == nil && st.Successful:
+			return tx.Result(), nil
+		case err == nil:
+			return nil, commitFailed(st.TransactionID, st.Code)
+		case !lost:
+			return nil, err
+		}
+	}
 }
 
 // Evaluate runs a read-only transaction on the client's peer and returns its result,

@@ -583,6 +583,14 @@ func queryThroughOrdererFault(t *testing.T, name, expected string, fault orderer
 	t0 := time.Now()
 	what, undo := fault(t, ctx)
 	t.Cleanup(func() { undo() })
+	t.Cleanup(func() {
+		if t.Failed() { // the nodes' last words, for the record
+			for _, o := range env.Net.Layout().Orderers {
+				t.Logf("%s's log ends:\n%s", o.Name, logTail(env.Net.LogFile(o.Name), 40))
+			}
+			t.Logf("peer-StatOffice's log ends:\n%s", logTail(env.Net.LogFile(testnetwork.PeerNode(statOffice)), 60))
+		}
+	})
 	f.compute(t, ctx, statOffice, d.ds, q, 0, &ft)
 	f.finish(t, ctx, d.ds, q, d.recs, &ft)
 	took := time.Since(t0)
@@ -591,6 +599,16 @@ func queryThroughOrdererFault(t *testing.T, name, expected string, fault orderer
 	lost := f.lostSubmissions(t, ctx, d.subs, statOffice, regulator)
 	report(t, "faults", name, expected,
 		fmt.Sprintf("%s; the query completed %.1f s after the fault, release exact%s", what, took.Seconds(), after), lost)
+}
+
+// logTail returns the last n lines of a log file.
+func logTail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // waitRaftLeader waits until an orderer reports itself Raft leader, at most 30 s.
