@@ -144,21 +144,44 @@ func (c *Client) Close() error {
 	return errors.Join(c.gateway.Close(), c.conn.Close())
 }
 
-// Submit endorses, orders and commits a transaction and returns its result. Transient
-// failures are retried with a fresh proposal (see Retry); a chaincode error is returned at
-// once as an error that wraps a *ledger.Error.
+// Submit endorses, orders and commits a transaction and returns its result. A chaincode
+// error is returned at once as an error that wraps a *ledger.Error. Transient failures
+// are retried (see Retry): before the transaction is endorsed, and when the peers
+// invalidate it for a read conflict, with a fresh proposal; once it is endorsed, by
+// sending the same signed transaction again (see below), so that a transaction that
+// reached the ledger while the client lost sight of it (its peer or an orderer died
+// meanwhile) is not proposed a second time.
 //
 // An ordering service that loses a transaction it has accepted (a Raft leader killed
 // before the transaction reached a block) would leave the commit unconfirmed for ever:
 // when the commit has not come within DefaultCommitWait, Submit sends the same signed
 // transaction again. Peers invalidate a copy that arrives after the original committed
-// (duplicate transaction ID), so the transaction takes effect at most once.
+// (duplicate transaction ID) and report the original's status for the ID, so the
+// transaction takes effect at most once.
 func (c *Client) Submit(ctx context.Context, fn string, args ...string) ([]byte, error) {
+	var tx *client.Transaction
 	var result []byte
 	err := c.withRetry(ctx, func() error {
-		var err error
-		result, err = c.submit(ctx, fn, args)
-		return err
+		if tx == nil {
+			proposal, err := c.contract.NewProposal(fn, client.WithArguments(args...))
+			if err != nil {
+				return err
+			}
+			if tx, err = proposal.EndorseWithContext(ctx); err != nil {
+				tx = nil
+				return err
+			}
+		}
+		st, err := c.commit(ctx, tx)
+		switch {
+		case err != nil:
+			return err
+		case !st.Successful:
+			tx = nil
+			return commitFailed(st.TransactionID, st.Code)
+		}
+		result = tx.Result()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit %s: %w", fn, err)
@@ -166,17 +189,9 @@ func (c *Client) Submit(ctx context.Context, fn string, args ...string) ([]byte,
 	return result, nil
 }
 
-// submit endorses one proposal and sends the transaction to the ordering service until
-// its commit status comes (see Submit).
-func (c *Client) submit(ctx context.Context, fn string, args []string) ([]byte, error) {
-	proposal, err := c.contract.NewProposal(fn, client.WithArguments(args...))
-	if err != nil {
-		return nil, err
-	}
-	tx, err := proposal.EndorseWithContext(ctx)
-	if err != nil {
-		return nil, err
-	}
+// commit sends an endorsed transaction to the ordering service and waits for its
+// commit status, sending it again after each DefaultCommitWait without one (see Submit).
+func (c *Client) commit(ctx context.Context, tx *client.Transaction) (*client.Status, error) {
 	wait := c.commitWait
 	if wait == 0 {
 		wait = DefaultCommitWait
@@ -191,13 +206,8 @@ func (c *Client) submit(ctx context.Context, fn string, args []string) ([]byte, 
 		// gRPC may report the deadline a moment before the context records it.
 		lost := ctx.Err() == nil && (waitCtx.Err() != nil || status.Code(err) == codes.DeadlineExceeded)
 		cancel()
-		switch {
-		case err == nil && st.Successful:
-			return tx.Result(), nil
-		case err == nil:
-			return nil, commitFailed(st.TransactionID, st.Code)
-		case !lost:
-			return nil, err
+		if err == nil || !lost {
+			return st, err
 		}
 	}
 }

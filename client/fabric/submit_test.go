@@ -21,19 +21,22 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 )
 
 // fakeGateway is a peer's gateway service whose ordering service loses the first lost
 // transactions it accepts: their commit status never comes. Later copies commit with
-// code.
+// code. Its first unavailable commit status requests fail as if the peer had died.
 type fakeGateway struct {
 	gateway.UnimplementedGatewayServer
-	result []byte
-	lost   int
-	code   peer.TxValidationCode
+	result      []byte
+	lost        int
+	unavailable int
+	code        peer.TxValidationCode
 
 	mu        sync.Mutex
 	endorsed  int
@@ -76,7 +79,12 @@ func (g *fakeGateway) Submit(_ context.Context, req *gateway.SubmitRequest) (*ga
 func (g *fakeGateway) CommitStatus(ctx context.Context, _ *gateway.SignedCommitStatusRequest) (*gateway.CommitStatusResponse, error) {
 	g.mu.Lock()
 	lost := len(g.submitted) <= g.lost
+	down := g.unavailable > 0
+	g.unavailable--
 	g.mu.Unlock()
+	if down {
+		return nil, status.Error(codes.Unavailable, "connection refused")
+	}
 	if lost {
 		<-ctx.Done() // never committed: the peer waits until the client gives up
 		return nil, ctx.Err()
@@ -85,7 +93,7 @@ func (g *fakeGateway) CommitStatus(ctx context.Context, _ *gateway.SignedCommitS
 }
 
 // fakeClient is a Client connected to g in memory, that waits commitWait for commits
-// and tries a transaction once.
+// and tries a transaction three times.
 func fakeClient(t *testing.T, g *fakeGateway, commitWait time.Duration) *Client {
 	t.Helper()
 	l := bufconn.Listen(1 << 20)
@@ -110,7 +118,7 @@ func fakeClient(t *testing.T, g *fakeGateway, commitWait time.Duration) *Client 
 	network := gw.GetNetwork("statistics")
 	c := &Client{conn: conn, gateway: gw, network: network, contract: network.GetContract("statledger"),
 		target: Target{Channel: "statistics", Chaincode: "statledger"}, mspID: "HospitalAMSP",
-		retry: Retry{Attempts: 1}, commitWait: commitWait}
+		retry: Retry{Attempts: 3, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}, commitWait: commitWait}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -128,15 +136,30 @@ func TestSubmitSendsALostTransactionAgainUntilItCommits(t *testing.T) {
 	}
 }
 
+func TestSubmitSendsTheSameTransactionAgainWhenItsPeerFailsAfterEndorsing(t *testing.T) {
+	// The peer died after it endorsed and forwarded the transaction: a fresh proposal
+	// could take effect twice; the same transaction cannot.
+	g := &fakeGateway{result: []byte(`{"id":"s-2"}`), unavailable: 2, code: peer.TxValidationCode_VALID}
+	got, err := fakeClient(t, g, time.Second).Submit(context.Background(), "SubmitData", "{}")
+	require.NoError(t, err)
+	require.Equal(t, g.result, got)
+	require.Equal(t, 1, g.endorsed, "not proposed again")
+	require.Len(t, g.submitted, 3)
+	for _, b := range g.submitted[1:] {
+		require.True(t, bytes.Equal(g.submitted[0], b), "the same signed transaction each time")
+	}
+}
+
 func TestSubmitReportsAnInvalidatedTransaction(t *testing.T) {
 	tests := []struct {
 		name      string
 		code      peer.TxValidationCode
 		transient bool
+		endorsed  int
 	}{
-		{"a read conflict may commit when proposed afresh", peer.TxValidationCode_MVCC_READ_CONFLICT, true},
-		{"a copy of a committed transaction is not retried", peer.TxValidationCode_DUPLICATE_TXID, false},
-		{"an endorsement policy failure is not retried", peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, false},
+		{"a read conflict is proposed afresh, up to the attempts", peer.TxValidationCode_MVCC_READ_CONFLICT, true, 3},
+		{"a copy of a committed transaction is not retried", peer.TxValidationCode_DUPLICATE_TXID, false, 1},
+		{"an endorsement policy failure is not retried", peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, false, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,7 +171,8 @@ func TestSubmitReportsAnInvalidatedTransaction(t *testing.T) {
 			require.ErrorAs(t, err, &e)
 			require.NotEmpty(t, e.TxID)
 			require.ErrorContains(t, err, "transaction "+e.TxID)
-			require.Len(t, g.submitted, 1)
+			require.Equal(t, tc.endorsed, g.endorsed)
+			require.Len(t, g.submitted, tc.endorsed, "each proposal sent once")
 		})
 	}
 }
