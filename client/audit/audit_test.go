@@ -349,6 +349,23 @@ func TestInputsMustBeExactlyTheLiveSubmissions(t *testing.T) {
 	require.Equal(t, audit.StatusFail, c.Status)
 	require.Contains(t, c.Detail, dropped)
 
+	// Submissions beyond the bounds the policy's plaintext capacity relies on fail.
+	w = newWorld(t, nil)
+	q = w.released("k1")
+	big := w.l.subs[1]
+	w.l.subs[1].Records = 5000
+	c = check(t, w.run(audit.Scope{}), q.ID, audit.CheckInputs)
+	require.Equal(t, audit.StatusFail, c.Status)
+	require.Contains(t, c.Detail, "declares 5000 records")
+	requireNames(t, c, big.ID, big.Provider)
+	w.l.subs[1].Records = big.Records
+	ds := w.l.datasets[w.ds.ID]
+	ds.Policy.MinSubmissions = 3
+	w.l.datasets[w.ds.ID] = ds
+	c = check(t, w.run(audit.Scope{}), q.ID, audit.CheckInputs)
+	require.Equal(t, audit.StatusFail, c.Status)
+	require.Contains(t, c.Detail, "combines 2 submissions; the policy allows 3 to 4")
+
 	// A submission superseded before the approval is not an input; its successor is.
 	w = newWorld(t, nil)
 	w.submit(hosA, 9)
