@@ -478,3 +478,22 @@ func TestAChainComparedAfterTheReadsIsUsedAndItsErrorsReturned(t *testing.T) {
 	})).Run(context.Background(), audit.Scope{})
 	require.ErrorContains(t, err, "compare the peers' blocks: peer of HospitalA unreachable")
 }
+
+func TestUndecodableHistoryIsAFailureNotAnError(t *testing.T) {
+	w := newWorld(t, nil)
+	q := w.released("k1")
+	w.l.qhist[q.ID] = append(w.l.qhist[q.ID], ledger.HistoryEntry{TxID: "tx-bad", Timestamp: w.clock, Value: json.RawMessage(`{"id":`)})
+	h := w.l.dhist[w.ds.ID]
+	h.Budget = append(h.Budget, ledger.HistoryEntry{TxID: "tx-del", Timestamp: w.clock, IsDelete: true, Value: json.RawMessage("null")})
+	rep := w.run(audit.Scope{})
+	c := check(t, rep, q.ID, audit.CheckPolicy)
+	require.Equal(t, audit.StatusFail, c.Status)
+	require.Contains(t, c.Detail, "1 versions of the query do not decode")
+	require.Equal(t, audit.StatusFail, rep.Datasets[0].Checks[0].Status)
+	require.Contains(t, rep.Datasets[0].Checks[0].Detail, "do not decode")
+
+	w.l.qhist[q.ID] = nil
+	c = check(t, w.run(audit.Scope{}), q.ID, audit.CheckPolicy)
+	require.Equal(t, audit.StatusFail, c.Status)
+	require.Contains(t, c.Detail, "no history")
+}
