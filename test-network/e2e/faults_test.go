@@ -29,7 +29,9 @@ import (
 
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/analyst"
+	"github.com/statledger/statledger/client/audit"
 	"github.com/statledger/statledger/client/blobstore"
+	"github.com/statledger/statledger/client/chain"
 	"github.com/statledger/statledger/client/fabric"
 	"github.com/statledger/statledger/client/keyceremony"
 	"github.com/statledger/statledger/client/keyholder"
@@ -145,6 +147,24 @@ func (f *faultEnv) lostSubmissions(t *testing.T, ctx context.Context, acked []le
 		}
 	}
 	return lost
+}
+
+// requireAudit has the Regulator audit the dataset through its own peer (every query's
+// policy, approvals, budget, inputs, computation re-executed, shares and release), with
+// the blocks served by the three members' peers and its own compared, and requires
+// that it passes. It returns a summary for the report.
+func (f *faultEnv) requireAudit(t *testing.T, ctx context.Context, datasetID string) string {
+	t.Helper()
+	settle(t, ctx)
+	sources := openChain(t, regulatorProfile(t, statOffice, hospitalA, hospitalB))
+	a, err := audit.New(f.api[regulator], f.store, f.keys.cache, audit.WithChainRequired(),
+		audit.WithChainFrom(func(ctx context.Context) (audit.Chain, error) { return chain.Compare(ctx, sources) }))
+	require.NoError(t, err)
+	rep, err := a.Run(ctx, audit.Scope{DatasetID: datasetID})
+	require.NoError(t, err)
+	require.True(t, rep.Passed, "the audit of dataset %s: %+v", datasetID, rep)
+	require.Equal(t, audit.StatusPass, rep.Chain.Check.Status, rep.Chain.Check.Detail)
+	return fmt.Sprintf("audit passed (queries: %d; blocks of %d peers compared)", len(rep.Queries), len(rep.Chain.Peers))
 }
 
 // cliProcess is the statledger command line (the binary nettest built) running as a
@@ -286,10 +306,11 @@ func TestFaultWorkerKilledMidJobIsTakenOverByAnotherOrganisation(t *testing.T) {
 
 	f.finish(t, ctx, d.ds, q, d.recs, &ft)
 	lost := f.lostSubmissions(t, ctx, d.subs, statOffice, regulator)
+	audited := f.requireAudit(t, ctx, d.ds.ID)
 	report(t, "faults", "worker killed mid-job",
-		"another organisation's worker takes the job over after the lease expires; exact release",
+		"another organisation's worker takes the job over after the lease expires; exact release; the audit passes",
 		fmt.Sprintf("StatOffice's worker process SIGKILLed %d ms after it logged its claim, while %s; HospitalB's worker process posted %.1f s after the %s lease expired (2 claims); release exact",
-			killedAt.Sub(claim.Time).Milliseconds(), stage, r.PostedAt.Sub(deadLease.ExpiresAt).Seconds(), faultLease), lost)
+			killedAt.Sub(claim.Time).Milliseconds(), stage, r.PostedAt.Sub(deadLease.ExpiresAt).Seconds(), faultLease)+"; "+audited, lost)
 }
 
 // errKilled is how crashingLedger's holder dies.
@@ -373,9 +394,10 @@ func TestFaultKeyHolderKilledAfterPersistingItsShareRepostsTheSameBytes(t *testi
 
 	f.finish(t, ctx, d.ds, q, d.recs, &ft)
 	lost := f.lostSubmissions(t, ctx, d.subs, statOffice, regulator)
+	audited := f.requireAudit(t, ctx, d.ds.ID)
 	report(t, "faults", "key holder killed after persisting its share",
-		"on restart it re-posts the same bytes; exact release",
-		fmt.Sprintf("HospitalA died at its post; the restarted statledger process posted share %s… = SHA-256 of the journal file, read back on 2 peers; release exact", rec.Digest[:12]), lost)
+		"on restart it re-posts the same bytes; exact release; the audit passes",
+		fmt.Sprintf("HospitalA died at its post; the restarted statledger process posted share %s… = SHA-256 of the journal file, read back on 2 peers; release exact", rec.Digest[:12])+"; "+audited, lost)
 }
 
 // burstAttempt is one submission of a burst: what the provider sent and what it was told.
@@ -531,10 +553,11 @@ func TestFaultMemberPeerKilledDuringASubmissionBurst(t *testing.T) {
 	}
 	lost := f.lostSubmissions(t, ctx, acked, hospitalB, statOffice, regulator)
 	f.queryBurst(t, ctx, ds, attempts)
+	audited := f.requireAudit(t, ctx, ds.ID)
 	report(t, "faults", "member peer killed during a submission burst",
-		"every acknowledged submission on the ledger after restart, on that peer too; exact query",
+		"every acknowledged submission on the ledger after restart, on that peer too; exact query; the audit passes",
 		fmt.Sprintf("%d of %d submissions by %d clients acknowledged; peer-HospitalB SIGKILLed after %d, back %.1f s later; all on HospitalB's, StatOffice's and Regulator's peers; query over all exact",
-			len(acked), total, 2*clientsPerOrg, total/3, up.Sub(down).Seconds()), lost)
+			len(acked), total, 2*clientsPerOrg, total/3, up.Sub(down).Seconds())+"; "+audited, lost)
 }
 
 // TestFaultTwentyProvidersSubmitConcurrently has 20 provider clients (ten of HospitalA,
@@ -558,10 +581,11 @@ func TestFaultTwentyProvidersSubmitConcurrently(t *testing.T) {
 	acked := acknowledged(attempts)
 	lost := f.lostSubmissions(t, ctx, acked, statOffice, regulator)
 	f.queryBurst(t, ctx, ds, attempts)
+	audited := f.requireAudit(t, ctx, ds.ID)
 	report(t, "faults", "20 providers submitting concurrently",
-		"all acknowledged, all on the ledger; exact query",
+		"all acknowledged, all on the ledger; exact query; the audit passes",
 		fmt.Sprintf("%d of %d acknowledged in %.1f s (%.1f/s); all on StatOffice's and Regulator's peers; query over all exact",
-			len(acked), total, took.Seconds(), float64(len(acked))/took.Seconds()), lost)
+			len(acked), total, took.Seconds(), float64(len(acked))/took.Seconds())+"; "+audited, lost)
 }
 
 // ordererFault breaks the ordering service mid-query and returns what it did, and a
@@ -597,8 +621,9 @@ func queryThroughOrdererFault(t *testing.T, name, expected string, fault orderer
 	after := undo()
 	require.NoError(t, waitRaftLeader(ctx))
 	lost := f.lostSubmissions(t, ctx, d.subs, statOffice, regulator)
+	audited := f.requireAudit(t, ctx, d.ds.ID)
 	report(t, "faults", name, expected,
-		fmt.Sprintf("%s; the query completed %.1f s after the fault, release exact%s", what, took.Seconds(), after), lost)
+		fmt.Sprintf("%s; the query completed %.1f s after the fault, release exact%s", what, took.Seconds(), after)+"; "+audited, lost)
 }
 
 // logTail returns the last n lines of a log file.
@@ -662,7 +687,7 @@ func restartLater(t *testing.T, ctx context.Context, name string, kill bool, pau
 // TestFaultOrdererRestartedMidQuery restarts orderer0 (SIGTERM, start 2 s later) between
 // a query's approval and its computation: the query completes.
 func TestFaultOrdererRestartedMidQuery(t *testing.T) {
-	queryThroughOrdererFault(t, "orderer restarted mid-query", "the query completes; exact release",
+	queryThroughOrdererFault(t, "orderer restarted mid-query", "the query completes; exact release; the audit passes",
 		func(t *testing.T, ctx context.Context) (string, func() string) {
 			name := env.Net.Layout().Orderers[0].Name
 			leader, err := env.Net.RaftLeader(ctx)
@@ -680,7 +705,7 @@ func TestFaultOrdererRestartedMidQuery(t *testing.T) {
 // completes before the killed one is restarted; with one orderer there is no other
 // leader to elect, and the single orderer is killed and restarted instead.
 func TestFaultRaftLeaderKilledMidQuery(t *testing.T) {
-	queryThroughOrdererFault(t, "Raft leader killed mid-query", "the query completes; exact release",
+	queryThroughOrdererFault(t, "Raft leader killed mid-query", "the query completes; exact release; the audit passes",
 		func(t *testing.T, ctx context.Context) (string, func() string) {
 			require.NoError(t, waitRaftLeader(ctx))
 			leader, err := env.Net.RaftLeader(ctx)
@@ -789,10 +814,11 @@ func TestFaultBlobStoreUnreadableForAWhile(t *testing.T) {
 
 	f.finish(t, ctx, d.ds, q, d.recs, &ft)
 	lost := f.lostSubmissions(t, ctx, d.subs, statOffice, regulator)
+	audited := f.requireAudit(t, ctx, d.ds.ID)
 	report(t, "faults", "blob store unreadable for a while",
-		"clear errors, retries, completion after it returns; exact release",
+		"clear errors, retries, completion after it returns; exact release; the audit passes",
 		fmt.Sprintf("blob directory %s for %.1f s: %d failed attempts logged as %q; result posted %.1f s after it returned; release exact",
-			how, back.Sub(outage).Seconds(), len(failures), reasonOf(failures[0]), results[0].PostedAt.Sub(back).Seconds()), lost)
+			how, back.Sub(outage).Seconds(), len(failures), reasonOf(failures[0]), results[0].PostedAt.Sub(back).Seconds())+"; "+audited, lost)
 }
 
 // waitFor polls cond every 100 ms until it holds or timeout passes.
@@ -820,5 +846,6 @@ var digestRE = regexp.MustCompile(`[0-9a-f]{64}`)
 func reasonOf(line string) string {
 	_, rest, _ := strings.Cut(line, `"reason":"`)
 	reason, _, _ := strings.Cut(rest, `"`)
+	reason, _, _ = strings.Cut(reason, `\n`) // the first input's error
 	return digestRE.ReplaceAllStringFunc(reason, func(d string) string { return d[:8] + "…" })
 }
