@@ -285,6 +285,7 @@ func TestFaultWorkerKilledMidJobIsTakenOverByAnotherOrganisation(t *testing.T) {
 	job, err := f.api[statOffice].GetJob(ctx, q.ID)
 	require.NoError(t, err)
 	require.Equal(t, ledger.StatusLeased, job.Status)
+	require.NotNil(t, job.Lease)
 	require.Equal(t, mspID(statOffice), job.Lease.WorkerMSPID, "the dead worker's lease stays until it expires")
 	deadLease := *job.Lease
 
@@ -397,7 +398,7 @@ func TestFaultKeyHolderKilledAfterPersistingItsShareRepostsTheSameBytes(t *testi
 	audited := f.requireAudit(t, ctx, d.ds.ID)
 	report(t, "faults", "key holder killed after persisting its share",
 		"on restart it re-posts the same bytes; exact release; the audit passes",
-		fmt.Sprintf("HospitalA died at its post; the restarted statledger process posted share %s… = SHA-256 of the journal file, read back on 2 peers; release exact", rec.Digest[:12])+"; "+audited, lost)
+		fmt.Sprintf("HospitalA's key holder persisted its share and died at its post (in-process crash point); restarted as a statledger process it posted share %s… = SHA-256 of the journal file, read back on 2 peers; release exact", rec.Digest[:12])+"; "+audited, lost)
 }
 
 // burstAttempt is one submission of a burst: what the provider sent and what it was told.
