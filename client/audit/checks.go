@@ -314,6 +314,12 @@ func (a *Auditor) checkInputs(ctx context.Context, dt *datasetTrail, qt *queryTr
 		if !liveAt(s, approved) {
 			p.add(e, "submission %s of %s was not live when the query was approved", s.ID, s.Provider)
 		}
+		if s.Records < 1 || s.Records > dt.ds.Policy.MaxRecordsPerSubmission {
+			p.add(e, "submission %s of %s declares %d records; the policy allows 1 to %d (maxRecordsPerSubmission)", s.ID, s.Provider, s.Records, dt.ds.Policy.MaxRecordsPerSubmission)
+		}
+		if s.ParamSetID != dt.ds.ParamSetID {
+			p.add(e, "submission %s of %s uses parameter set %s, not the dataset's %s", s.ID, s.Provider, s.ParamSetID, dt.ds.ParamSetID)
+		}
 		for _, d := range s.Digests() {
 			owner[d] = s
 			digests = append(digests, d)
@@ -323,6 +329,9 @@ func (a *Auditor) checkInputs(ctx context.Context, dt *datasetTrail, qt *queryTr
 		if !frozen[s.ID] && (q.Period == "" || s.Period == q.Period) && liveAt(s, approved) {
 			p.add(Evidence{Kind: "submission", ID: s.ID, TxID: s.TxID, Org: s.Provider, Note: "live, not frozen"}, "submission %s of %s was live when the query was approved but is not among its inputs", s.ID, s.Provider)
 		}
+	}
+	if n := len(q.SubmissionIDs); n < dt.ds.Policy.MinSubmissions || n > dt.ds.Policy.MaxSubmissions {
+		p.note("the query combines %d submissions; the policy allows %d to %d", n, dt.ds.Policy.MinSubmissions, dt.ds.Policy.MaxSubmissions)
 	}
 	slices.Sort(digests)
 	if !slices.Equal(digests, q.InputDigests) {

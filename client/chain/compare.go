@@ -12,7 +12,8 @@
 // disagree, those outside the largest agreeing group are named (all of them when no group
 // is largest, as with two peers). It indexes every transaction ID of the blocks (block,
 // position, validation code) so that an audit can check that the transactions it cites
-// are on the chain and valid.
+// are on the chain and valid. Memory grows with the number of transactions (the index),
+// not with the size of the chain or the number of peers.
 //
 // Compare returns an error only when it cannot read a peer (unreachable, refusing, a
 // stream that ends early); what the peers served, however wrong, becomes a Result whose

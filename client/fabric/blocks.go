@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"math"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -128,7 +127,7 @@ func (c *Client) Blocks(ctx context.Context, from, to uint64) iter.Seq2[*common.
 				if r.Status == common.Status_SUCCESS && next > to-1 {
 					return
 				}
-				fail(fmt.Errorf("the peer answered %s before block %d", r.Status, next))
+				fail(fmt.Errorf("the peer answered %s before block %d%s", r.Status, next, statusHints[r.Status]))
 				return
 			default:
 				fail(fmt.Errorf("the peer sent an unexpected %T before block %d", r, next))
@@ -138,12 +137,15 @@ func (c *Client) Blocks(ctx context.Context, from, to uint64) iter.Seq2[*common.
 	}
 }
 
+// statusHints explain the deliver statuses a user may meet.
+var statusHints = map[common.Status]string{
+	common.Status_NOT_FOUND: " (it does not have that block, or not that channel)",
+	common.Status_FORBIDDEN: " (this identity may not read the channel's blocks from it)",
+}
+
 // seekEnvelope builds the signed deliver request for blocks first..last, failing at once
 // if the peer does not have them yet.
 func (c *Client) seekEnvelope(first, last uint64) (*common.Envelope, error) {
-	if last == math.MaxUint64 {
-		return nil, fmt.Errorf("block %d is beyond any chain", last)
-	}
 	at := func(n uint64) *orderer.SeekPosition {
 		return &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: n}}}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/audit"
+	"github.com/statledger/statledger/client/chain"
 	"github.com/statledger/statledger/client/cli"
 	"github.com/statledger/statledger/policies"
 )
@@ -76,6 +77,22 @@ func TestAuditOfReleasedQueriesPassesEveryCheck(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, one.Passed)
 	require.Len(t, one.Queries, 1)
+
+	// With the blocks of every organisation's peer compared, every transaction the
+	// audit cites is found valid in them.
+	sources := openChain(t, regulatorProfile(t, statOffice, hospitalA, hospitalB))
+	withChain, err := audit.New(f.api[regulator], f.store, f.keys.cache, audit.WithChainRequired(),
+		audit.WithChainFrom(func(ctx context.Context) (audit.Chain, error) { return chain.Compare(ctx, sources) }))
+	require.NoError(t, err)
+	rep, err = withChain.Run(ctx, audit.Scope{QueryID: released[1].ID})
+	require.NoError(t, err)
+	require.True(t, rep.Passed, "%+v", rep)
+	require.Equal(t, audit.StatusPass, rep.Chain.Check.Status, rep.Chain.Check.Detail)
+	require.Len(t, rep.Chain.Peers, 4)
+	last := rep.Queries[0].Checks[len(rep.Queries[0].Checks)-1]
+	require.Equal(t, audit.CheckChain, last.Name)
+	require.Equal(t, audit.StatusPass, last.Status, last.Detail)
+	require.GreaterOrEqual(t, len(last.Evidence), 8, "request, approvals, result, shares, release, ...")
 
 	// The command line refuses what it cannot audit, in one line.
 	c := newCLIEnv(t)
