@@ -166,6 +166,8 @@ type droppingWorker struct {
 
 var _ worker.Ledger = (*droppingWorker)(nil)
 
+// PostResult posts, for the worker's result in, the evaluation of in's query on its
+// first submission alone, after storing it.
 func (w *droppingWorker) PostResult(ctx context.Context, in ledger.ResultInput) (ledger.Result, error) {
 	q, err := w.GetQuery(ctx, in.QueryID)
 	if err != nil {
