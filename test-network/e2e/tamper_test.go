@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -256,6 +257,9 @@ func TestTamperEditedReleasedTableIsCaughtAndTheIntactQueryPasses(t *testing.T) 
 	require.True(t, one.Passed, "the intact query alone passes")
 	require.Len(t, one.Queries, 1)
 	requireIntact(t, one, intact.ID)
+	report(t, "tamper", "released table edited in the blob store",
+		"the edited query's release check fails; the intact query passes every check",
+		fmt.Sprintf("%d failure: release check of %s, table blob %.12s does not verify; intact %s passes all %d checks", rep.Failures, edited.ID, blobs[0].Digest, intact.ID, len(checks)), 0)
 }
 
 // TestTamperFlippedSubmissionByteIsNamed releases a query over both hospitals'
@@ -299,6 +303,9 @@ func TestTamperFlippedSubmissionByteIsNamed(t *testing.T) {
 	require.Len(t, blobs, 1, "one altered blob: %+v", c.Evidence)
 	require.Equal(t, audit.Evidence{Kind: "blob", ID: flipped.ID, Digest: digest, Org: mspID(hospitalB), Note: blobs[0].Note}, blobs[0])
 	require.Contains(t, checks[audit.CheckComputation].Detail, "inputs do not verify")
+	report(t, "tamper", "one byte of a stored submission flipped",
+		"the inputs check fails naming that submission only; the computation is not re-executed",
+		fmt.Sprintf("%d failures: inputs names %s of %s (%s), not %s; computation: %s", rep.Failures, blobs[0].ID, blobs[0].Org, blobs[0].Note, honest.ID, checks[audit.CheckComputation].Status), 0)
 }
 
 // TestTamperLyingWorkerIsDisputedAndNamed runs a query under a policy that requires
@@ -372,4 +379,7 @@ func TestTamperLyingWorkerIsDisputedAndNamed(t *testing.T) {
 			t.Fatalf("evidence of an unexpected worker: %+v", e)
 		}
 	}
+	report(t, "tamper", "a worker posts a wrong, well-formed result",
+		"the query is disputed on the ledger; the computation check names that worker only",
+		fmt.Sprintf("ledger: %s (%s); %d failure: computation names %s, %s matches the re-execution", disputed.Status, disputed.StatusReason, rep.Failures, lied.WorkerMSPID, truth.WorkerMSPID), 0)
 }
