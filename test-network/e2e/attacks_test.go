@@ -353,6 +353,7 @@ func TestAttackApproveTwice(t *testing.T) {
 	submitBoth(t, ctx, ds, "2026-Q3")
 	q, err := connect(t, statOffice).RequestQuery(ctx, countQuery(ds, "2026-Q3", unique("idem")))
 	require.NoError(t, err)
+	settle(t, ctx)
 	hospA := connect(t, hospitalA)
 	_, err = hospA.ApproveQuery(ctx, q.ID, "fits the policy")
 	require.NoError(t, err)

@@ -32,6 +32,7 @@ func approved(t *testing.T, ctx context.Context, edit func(*policies.Policy)) (l
 	q, err = connect(t, hospitalB).ApproveQuery(ctx, q.ID, "fits the policy")
 	require.NoError(t, err)
 	require.Equal(t, ledger.StatusApproved, q.Status)
+	settle(t, ctx) // the worker and the key holders read the approval through their own peers
 	return ds, q
 }
 
