@@ -65,12 +65,14 @@ func placeholders(tx ledger.Transaction) []string {
 }
 
 // target is what a forbidden caller aims at: a dataset with both hospitals' submissions,
-// a pending query and an approved one, and for every writing transaction arguments that
-// name those records and would be accepted from a caller with the transaction's role.
+// a pending query and an approved one, and for every writing transaction well-formed
+// arguments that name those records (a placeholder where the fixture has no such record,
+// as for a consortium change). Many of them, such as a submission, a query request, an
+// approval or a job claim, a caller with the role could use as they are.
 type target struct {
-	ds               ledger.Dataset
-	pending, approve ledger.Query
-	args             map[string][]string
+	ds      ledger.Dataset
+	pending ledger.Query
+	args    map[string][]string
 }
 
 func newTarget(t *testing.T, ctx context.Context) target {
@@ -100,7 +102,7 @@ func newTarget(t *testing.T, ctx context.Context) target {
 		"RecordRelease": ledger.ReleaseInput{QueryID: approvedQuery.ID, Format: "json", TableDigest: ledger.Digest([]byte(table)),
 			Table: table, Suppressed: []int{}},
 	}
-	tg := target{ds: ds, pending: pending, approve: approvedQuery, args: map[string][]string{
+	tg := target{ds: ds, pending: pending, args: map[string][]string{
 		"ApproveConsortiumChange": {"does-not-exist", "attack"},
 		"ApproveDataset":          {ds.ID, "attack"},
 		"ApproveQuery":            {pending.ID, "attack"},
@@ -253,8 +255,8 @@ func TestAttackCertificateFromUnknownCA(t *testing.T) {
 
 // TestAttackRoleMatrix calls every transaction as every organisation on the real
 // network. An organisation without one of the transaction's roles gets FORBIDDEN, even
-// with arguments that name real records and would be accepted from a caller with the
-// role; one with a role gets past the gate (any other outcome, such as NOT_FOUND for
+// with well-formed arguments that name real records (see target); one with a role gets
+// past the gate (any other outcome, such as NOT_FOUND for
 // placeholder arguments). Nothing is written.
 func TestAttackRoleMatrix(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -287,8 +289,8 @@ func TestAttackRoleMatrix(t *testing.T) {
 }
 
 // TestAttackAuditorWrites has the Regulator, the auditor, try every writing transaction
-// with arguments that would be accepted from a caller with the role, and functions that
-// are not transactions of the contract.
+// with well-formed arguments that name real records (see target), and functions that are
+// not transactions of the contract.
 func TestAttackAuditorWrites(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
