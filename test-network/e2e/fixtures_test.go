@@ -70,6 +70,7 @@ func recordKey(t testing.TB, ctx context.Context) ledger.CollectiveKey {
 		Threshold:         env.Net.Definition().Threshold,
 	})
 	require.NoError(t, err)
+	settle(t, ctx) // every endorser of a dataset that names the key must know it
 	return key
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/fabric"
-	"github.com/statledger/statledger/network"
 	testnetwork "github.com/statledger/statledger/test-network"
 )
 
@@ -100,21 +99,4 @@ func TestStoppedMemberPeerCatchesUpAfterRestart(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, sub, got)
 	}
-}
-
-func TestOrganisationOutsideTheChannelIsRefused(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	outsider, err := env.Connect(network.OutsiderOrg.Name, fabric.WithRetry(fabric.Retry{Attempts: 1}))
-	require.NoError(t, err)
-	defer outsider.Close()
-
-	_, err = outsider.Evaluate(ctx, "GetConsortium")
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "access denied")
-	_, err = outsider.Submit(ctx, "GetConsortium")
-	require.Error(t, err)
-
-	_, err = connect(t, statOffice).GetConsortium(ctx)
-	require.NoError(t, err, "a member organisation reads the same record")
 }
