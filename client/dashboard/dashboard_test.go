@@ -417,7 +417,10 @@ func TestNewQueryReachesAnOpenPageThroughServerSentEvents(t *testing.T) {
 
 	e := c.next(t, func(e string) bool { return strings.Contains(e, `"q-new"`) })
 	require.True(t, strings.HasPrefix(e, "update "), e)
-	o := h.overview(t, func(o dashboard.Overview) bool { s, ok := query(o, "q-new"); return ok && s.Audit != dashboard.VerdictUnaudited })
+	o := h.overview(t, func(o dashboard.Overview) bool {
+		s, ok := query(o, "q-new")
+		return ok && s.Audit != dashboard.VerdictUnaudited
+	})
 	require.Equal(t, "q-new", o.Queries[0].ID, "the newest query comes first")
 	require.Contains(t, h.a.calls(), audit.Scope{QueryID: "q-new"})
 	var d dashboard.QueryDetail

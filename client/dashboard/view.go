@@ -18,14 +18,14 @@ import (
 // Overview is what GET /api/overview returns: everything but the queries' timelines.
 type Overview struct {
 	// Version grows by one with every change of the dashboard's view.
-	Version     uint64          `json:"version"`
-	GeneratedAt time.Time       `json:"generatedAt"`
-	Stream      StreamState     `json:"stream"`
-	LedgerError string          `json:"ledgerError,omitempty"`
-	Consortium  *ConsortiumView `json:"consortium"`
+	Version     uint64             `json:"version"`
+	GeneratedAt time.Time          `json:"generatedAt"`
+	Stream      StreamState        `json:"stream"`
+	LedgerError string             `json:"ledgerError,omitempty"`
+	Consortium  *ConsortiumView    `json:"consortium"`
 	Chain       *audit.ChainReport `json:"chain"`
-	Datasets    []DatasetView   `json:"datasets"`
-	Queries     []QuerySummary  `json:"queries"`
+	Datasets    []DatasetView      `json:"datasets"`
+	Queries     []QuerySummary     `json:"queries"`
 }
 
 // StreamState says whether the dashboard follows the chaincode's events.
@@ -114,13 +114,13 @@ type QuerySummary struct {
 // QueryDetail is what GET /api/queries/{id} returns.
 type QueryDetail struct {
 	QuerySummary
-	Description  string   `json:"description"`
-	Epsilon      string   `json:"epsilon"`
-	Cells        int      `json:"cells"`
-	Rule         string   `json:"rule"`
-	Decryptors   []string `json:"decryptors"`
-	StatusReason string   `json:"statusReason,omitempty"`
-	Stages       []Stage  `json:"stages"`
+	Description  string        `json:"description"`
+	Epsilon      string        `json:"epsilon"`
+	Cells        int           `json:"cells"`
+	Rule         string        `json:"rule"`
+	Decryptors   []string      `json:"decryptors"`
+	StatusReason string        `json:"statusReason,omitempty"`
+	Stages       []Stage       `json:"stages"`
 	Checks       []audit.Check `json:"checks"`
 	AuditedAt    time.Time     `json:"auditedAt,omitzero"`
 	AuditError   string        `json:"auditError,omitempty"`
