@@ -167,7 +167,7 @@ func ApproveDataset(c Consortium, ds Dataset, caller, reason, txID string, at ti
 	}
 	ds.Approvals = appendApproval(ds.Approvals, Approval{MSPID: caller, Decision: DecisionApprove, Reason: reason, TxID: txID, At: at})
 	ds.UpdatedAt = at
-	if countApprovals(ds.Approvals, rule, ds.Registrant) >= rule.MinApprovals {
+	if CountApprovals(ds.Approvals, rule, ds.Registrant) >= rule.MinApprovals {
 		ds.Status = StatusActive
 	}
 	return ds, nil
@@ -176,7 +176,7 @@ func ApproveDataset(c Consortium, ds Dataset, caller, reason, txID string, at ti
 // DatasetProgress says what a pending dataset still needs, such as "dataset d-1 needs 1
 // more approval from a member other than StatOfficeMSP".
 func DatasetProgress(ds Dataset) string {
-	n := ds.Policy.Approval.MinApprovals - countApprovals(ds.Approvals, ds.Policy.Approval, ds.Registrant)
+	n := ds.Policy.Approval.MinApprovals - CountApprovals(ds.Approvals, ds.Policy.Approval, ds.Registrant)
 	return "dataset " + ds.ID + " needs " + plural(n, "more approval") + fromWhom(ds.Policy.Approval, ds.Registrant)
 }
 
@@ -188,9 +188,10 @@ func RequireActive(ds Dataset) error {
 	return badState("%s before it accepts submissions and queries", DatasetProgress(ds))
 }
 
-// countApprovals counts the approvals that count under rule. Only members can approve,
-// so every recorded approval is a member's.
-func countApprovals(as []Approval, rule policies.ApprovalRule, requester string) int {
+// CountApprovals counts the approvals of as that count under rule for a record requested
+// (or registered) by requester: approve decisions, without the requester's own under
+// ExcludeRequester. Only members can approve, so every recorded approval is a member's.
+func CountApprovals(as []Approval, rule policies.ApprovalRule, requester string) int {
 	n := 0
 	for _, a := range as {
 		if a.Decision != DecisionApprove {

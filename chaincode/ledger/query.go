@@ -167,16 +167,9 @@ func NewQuery(c Consortium, ds Dataset, key CollectiveKey, b Budget, live int, i
 	if err := RequireActive(ds); err != nil {
 		return Query{}, err
 	}
-	decryptors, err := checkDecryptors(c, ds, key, in.Decryptors)
+	decryptors, cells, err := checkRequest(c, ds, key, in)
 	if err != nil {
 		return Query{}, err
-	}
-	if err := policies.CheckQuery(ds.Schema, ds.Policy, in.Spec); err != nil {
-		return Query{}, invalid("the policy of dataset %s refuses the query: %w", ds.ID, err)
-	}
-	cells, err := policies.OutputCells(ds.Schema, in.Spec)
-	if err != nil {
-		return Query{}, invalid("the policy of dataset %s refuses the query: %w", ds.ID, err)
 	}
 	eps := int64(in.Spec.Epsilon)
 	if eps > b.Remaining() {
@@ -209,6 +202,73 @@ func NewQuery(c Consortium, ds Dataset, key CollectiveKey, b Budget, live int, i
 		RequestedAt:      at,
 		UpdatedAt:        at,
 	}, nil
+}
+
+// checkRequest checks a request's decryptors against the dataset's collective key and its
+// specification against the dataset's policy, and returns the sorted decryptors and the
+// number of output cells. It returns an INVALID *Error.
+func checkRequest(c Consortium, ds Dataset, key CollectiveKey, in QueryInput) ([]string, int, error) {
+	decryptors, err := checkDecryptors(c, ds, key, in.Decryptors)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := policies.CheckQuery(ds.Schema, ds.Policy, in.Spec); err != nil {
+		return nil, 0, invalid("the policy of dataset %s refuses the query: %w", ds.ID, err)
+	}
+	cells, err := policies.OutputCells(ds.Schema, in.Spec)
+	if err != nil {
+		return nil, 0, invalid("the policy of dataset %s refuses the query: %w", ds.ID, err)
+	}
+	return decryptors, cells, nil
+}
+
+// Input returns the request q was made from.
+func (q Query) Input() QueryInput {
+	return QueryInput{IdempotencyKey: q.IdempotencyKey, DatasetID: q.DatasetID, Period: q.Period, Spec: q.Spec,
+		AnalystKeyDigest: q.AnalystKeyDigest, AnalystKeyURI: q.AnalystKeyURI, Decryptors: q.Decryptors}
+}
+
+// RecheckQuery checks, after the fact, the recorded query q against the consortium c,
+// the dataset ds as it was when q was requested and its collective key: the rules of
+// NewQuery that do not depend on the budget or the submissions at that moment (the
+// request on its own, the requester an analyst, the dataset active, the decryptors, the
+// policy), and that every field NewQuery derives (request digest, epsilon, cells,
+// approval rule, required results, decryptors) is the one it would have derived. An
+// auditor calls it. It returns NewQuery's INVALID, FORBIDDEN and BAD_STATE errors, and
+// an INVALID *Error naming the first field that differs.
+func RecheckQuery(c Consortium, ds Dataset, key CollectiveKey, q Query) error {
+	in := q.Input()
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if in.DatasetID != ds.ID {
+		return invalid("query names dataset %s, not %s", in.DatasetID, ds.ID)
+	}
+	if !c.HasRole(q.Requester, RoleAnalyst) {
+		return forbidden("only an analyst may request a query; %s is not one", q.Requester)
+	}
+	if err := RequireActive(ds); err != nil {
+		return err
+	}
+	decryptors, cells, err := checkRequest(c, ds, key, in)
+	if err != nil {
+		return err
+	}
+	switch {
+	case q.RequestDigest != in.Digest():
+		return invalid("query %s: the request digest is not the digest of the recorded request", q.ID)
+	case q.EpsilonMicro != int64(in.Spec.Epsilon):
+		return invalid("query %s spends %s epsilon, but its specification asks for %s", q.ID, policies.Epsilon(q.EpsilonMicro), in.Spec.Epsilon)
+	case q.Cells != cells:
+		return invalid("query %s records %d output cells; the policy gives %d", q.ID, q.Cells, cells)
+	case q.Rule != ds.Policy.Approval:
+		return invalid("query %s records an approval rule other than the policy's", q.ID)
+	case q.RequiredResults != max(ds.Policy.RequiredResults, 1):
+		return invalid("query %s requires %d worker results; the policy requires %d", q.ID, q.RequiredResults, max(ds.Policy.RequiredResults, 1))
+	case !equalStrings(q.Decryptors, decryptors):
+		return invalid("query %s records decryptors %s, not the sorted set it named", q.ID, strings.Join(q.Decryptors, ", "))
+	}
+	return nil
 }
 
 // checkDecryptors checks the decryptors a query names against the collective key of its
@@ -290,7 +350,7 @@ func ApplyApproval(c Consortium, q Query, ds Dataset, caller, reason, txID strin
 	}
 	q.Approvals = appendApproval(q.Approvals, Approval{MSPID: caller, Decision: DecisionApprove, Reason: reason, TxID: txID, At: at})
 	q.UpdatedAt = at
-	if countApprovals(q.Approvals, q.Rule, q.Requester) < q.Rule.MinApprovals {
+	if CountApprovals(q.Approvals, q.Rule, q.Requester) < q.Rule.MinApprovals {
 		return q, nil, nil, nil
 	}
 	if err := RequireActive(ds); err != nil {
@@ -362,7 +422,7 @@ func checkDecider(c Consortium, q Query, caller, reason string, reasonRequired b
 func QueryProgress(q Query) string {
 	switch q.Status {
 	case StatusPending:
-		n := q.Rule.MinApprovals - countApprovals(q.Approvals, q.Rule, q.Requester)
+		n := q.Rule.MinApprovals - CountApprovals(q.Approvals, q.Rule, q.Requester)
 		return "query " + q.ID + " needs " + plural(n, "more approval") + fromWhom(q.Rule, q.Requester)
 	case StatusApproved:
 		return "query " + q.ID + " is approved and waits for " + plural(q.RequiredResults, "matching worker result")

@@ -4,7 +4,7 @@
 // the ledger and the blob store, check that each was made for this query's result, this
 // analyst's key and the noise the policy calls for, combine and decrypt them, derive the
 // published table (package release: means, variances, suppressed and flagged small
-// cells) and record its digest on the ledger.
+// cells), publish it in the blob store and record its digest and URI on the ledger.
 //
 // A Releaser is safe for concurrent use if its Ledger, Store and Keys are.
 package analyst
@@ -166,8 +166,9 @@ func (r *Releaser) Open(ctx context.Context, queryID string) (*release.Table, le
 	return t, q, err
 }
 
-// Release opens the query and records its release on the ledger (with the table itself
-// when the dataset's releases are public). Releasing a released query again records
+// Release opens the query, publishes its table (canonical JSON) in the blob store and
+// records its release on the ledger: the table's digest and URI, and the table itself
+// when the dataset's releases are public. Releasing a released query again records
 // nothing and returns the recorded release, after checking that the table is the same.
 func (r *Releaser) Release(ctx context.Context, queryID string) (*release.Table, ledger.Release, error) {
 	t, q, err := r.Open(ctx, queryID)
@@ -188,12 +189,26 @@ func (r *Releaser) Release(ctx context.Context, queryID string) (*release.Table,
 	if err != nil {
 		return nil, ledger.Release{}, err
 	}
-	in := ledger.ReleaseInput{QueryID: q.ID, Format: ledger.FormatJSON, TableDigest: t.Digest(), Suppressed: t.Suppressed()}
-	if ds.Policy.PublicReleases {
-		in.Table = string(t.Canonical())
-	}
-	rel, err := r.Ledger.RecordRelease(ctx, in)
+	rel, err := r.record(ctx, q, ds.Policy.PublicReleases, t)
 	return t, rel, err
+}
+
+// record publishes the canonical table t of query q in the blob store and records the
+// release with the table's digest and URI, and the table itself when public.
+func (r *Releaser) record(ctx context.Context, q ledger.Query, public bool, t *release.Table) (ledger.Release, error) {
+	canonical := t.Canonical()
+	digest, err := r.Store.Put(ctx, canonical)
+	if err != nil {
+		return ledger.Release{}, fmt.Errorf("publish the table of query %s: %w", q.ID, err)
+	}
+	if digest != t.Digest() {
+		return ledger.Release{}, fmt.Errorf("the blob store stored the table of query %s under digest %s, not %s", q.ID, digest, t.Digest())
+	}
+	in := ledger.ReleaseInput{QueryID: q.ID, Format: ledger.FormatJSON, TableDigest: digest, TableURI: r.Store.URI(digest), Suppressed: t.Suppressed()}
+	if public {
+		in.Table = string(canonical)
+	}
+	return r.Ledger.RecordRelease(ctx, in)
 }
 
 // shares fetches and checks every decryptor's share of q.

@@ -12,8 +12,10 @@ import (
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/blobstore"
 	"github.com/statledger/statledger/client/keyceremony"
+	"github.com/statledger/statledger/client/release"
 	"github.com/statledger/statledger/crypto/decrypt"
 	"github.com/statledger/statledger/crypto/params"
+	"github.com/statledger/statledger/policies"
 )
 
 func TestLoadOrCreateKeyMakesTheKeyOnceAndSealsIt(t *testing.T) {
@@ -87,4 +89,75 @@ func TestOpenRefusesAQueryThatIsNotReady(t *testing.T) {
 		_, _, err := r.Open(context.Background(), "q-1")
 		require.ErrorIs(t, err, ErrNotReady, "status %s", st)
 	}
+}
+
+// releaseLedger records the release it is asked to record.
+type releaseLedger struct {
+	Ledger
+	got *ledger.ReleaseInput
+}
+
+func (l releaseLedger) RecordRelease(_ context.Context, in ledger.ReleaseInput) (ledger.Release, error) {
+	*l.got = in
+	return ledger.Release{QueryID: in.QueryID, TableDigest: in.TableDigest, TableURI: in.TableURI}, nil
+}
+
+func smallTable(t *testing.T) *release.Table {
+	t.Helper()
+	tab, err := release.New(release.Input{
+		DatasetID: "d-1", QueryID: "q-1",
+		Schema: policies.Schema{Dimensions: []policies.Dimension{{Name: "region", Codes: []string{"R1", "R2"}}}, Measures: []policies.Measure{{Name: "stay", Min: 0, Max: 9}}},
+		Policy: policies.Policy{AllowedDimensions: []string{"region"}, AllowedStatistics: []policies.Statistic{policies.StatCount},
+			MaxOutputCells: 10, EpsilonPerQuery: 500_000, EpsilonTotal: 1_000_000, Delta: "1e-9", MinSubmissions: 1,
+			MaxRecordsPerSubmission: 100, MaxSubmissions: 2, MinCellCount: 5, RequiredResults: 1, Approval: policies.ApprovalRule{MinApprovals: 1}},
+		Query: policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: 500_000},
+		Cells: []release.Cell{{Codes: []string{"R1"}, Count: 40}, {Codes: []string{"R2"}, Count: 2}},
+	})
+	require.NoError(t, err)
+	return tab
+}
+
+func TestReleasePublishesTheTableInTheStoreAndRecordsItsURI(t *testing.T) {
+	ctx := context.Background()
+	for _, public := range []bool{false, true} {
+		store, err := blobstore.Open(ctx, "mem://")
+		require.NoError(t, err)
+		defer store.Close()
+		var got ledger.ReleaseInput
+		r := &Releaser{Ledger: releaseLedger{got: &got}, Store: store}
+		tab := smallTable(t)
+		rel, err := r.record(ctx, ledger.Query{ID: "q-1"}, public, tab)
+		require.NoError(t, err)
+		require.Equal(t, tab.Digest(), got.TableDigest)
+		require.Equal(t, store.URI(tab.Digest()), got.TableURI)
+		require.Equal(t, got.TableURI, rel.TableURI)
+		require.Equal(t, []int{1}, got.Suppressed)
+		blob, err := store.Get(ctx, got.TableDigest)
+		require.NoError(t, err)
+		require.Equal(t, tab.Canonical(), blob, "the stored table is the canonical JSON")
+		if public {
+			require.Equal(t, string(tab.Canonical()), got.Table)
+		} else {
+			require.Empty(t, got.Table, "a table of a private release stays off the ledger")
+		}
+	}
+}
+
+// lyingStore stores under another digest than the content's.
+type lyingStore struct{ Store }
+
+func (lyingStore) Put(context.Context, []byte) (string, error) {
+	return blobstore.Digest([]byte("something else")), nil
+}
+
+func TestReleaseRecordsNothingWhenTheStoreMisplacesTheTable(t *testing.T) {
+	ctx := context.Background()
+	store, err := blobstore.Open(ctx, "mem://")
+	require.NoError(t, err)
+	defer store.Close()
+	var got ledger.ReleaseInput
+	r := &Releaser{Ledger: releaseLedger{got: &got}, Store: lyingStore{store}}
+	_, err = r.record(ctx, ledger.Query{ID: "q-1"}, false, smallTable(t))
+	require.ErrorContains(t, err, "stored the table of query q-1 under digest")
+	require.Empty(t, got.QueryID, "nothing recorded")
 }

@@ -211,3 +211,41 @@ func (a *API) ListDecryptionShares(ctx context.Context, queryID string) ([]ledge
 func (a *API) GetRelease(ctx context.Context, queryID string) (ledger.Release, error) {
 	return evaluate[ledger.Release](ctx, a, "GetRelease", queryID)
 }
+
+// ListLiveSubmissions returns one page of a dataset's live submissions (all periods when
+// period is empty).
+func (a *API) ListLiveSubmissions(ctx context.Context, datasetID, period, bookmark string) (ledger.Page[ledger.Submission], error) {
+	return evaluate[ledger.Page[ledger.Submission]](ctx, a, "ListLiveSubmissions", datasetID, period, bookmark)
+}
+
+// ListApprovals returns the members' decisions on a query, by MSP ID.
+func (a *API) ListApprovals(ctx context.Context, queryID string) ([]ledger.Approval, error) {
+	return evaluate[[]ledger.Approval](ctx, a, "ListApprovals", queryID)
+}
+
+// GetResult returns the result a worker organisation posted for a query.
+func (a *API) GetResult(ctx context.Context, queryID, workerMSPID string) (ledger.Result, error) {
+	return evaluate[ledger.Result](ctx, a, "GetResult", queryID, workerMSPID)
+}
+
+// GetDecryptionShare returns the decryption share a key holder posted for a query.
+func (a *API) GetDecryptionShare(ctx context.Context, queryID, keyHolderMSPID string) (ledger.DecryptionShare, error) {
+	return evaluate[ledger.DecryptionShare](ctx, a, "GetDecryptionShare", queryID, keyHolderMSPID)
+}
+
+// ListReleases returns one page of releases, by query ID.
+func (a *API) ListReleases(ctx context.Context, bookmark string) (ledger.Page[ledger.Release], error) {
+	return evaluate[ledger.Page[ledger.Release]](ctx, a, "ListReleases", bookmark)
+}
+
+// GetQueryHistory returns every version of a query record, in the order of the peer's
+// history database (auditors and members only).
+func (a *API) GetQueryHistory(ctx context.Context, queryID string) ([]ledger.HistoryEntry, error) {
+	return evaluate[[]ledger.HistoryEntry](ctx, a, "GetQueryHistory", queryID)
+}
+
+// GetDatasetHistory returns every version of a dataset record and of its budget
+// (auditors and members only).
+func (a *API) GetDatasetHistory(ctx context.Context, datasetID string) (ledger.DatasetHistory, error) {
+	return evaluate[ledger.DatasetHistory](ctx, a, "GetDatasetHistory", datasetID)
+}

@@ -3,13 +3,11 @@ package worker
 import (
 	"context"
 
-	"github.com/tuneinsight/lattigo/v6/core/rlwe"
-
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/blobstore"
+	"github.com/statledger/statledger/client/compute"
 	"github.com/statledger/statledger/client/fabric"
 	"github.com/statledger/statledger/client/ledgerapi"
-	"github.com/statledger/statledger/crypto/params"
 )
 
 // Claims are the transactions of a job's lifecycle. Errors wrap the *ledger.Error the
@@ -53,11 +51,9 @@ type Store interface {
 }
 
 // Keys gives the collective rotation keys of a collective key recorded on the ledger,
-// with the parameter set they belong to. The worker may call it from several goroutines;
-// it keeps the keys of a key ID once loaded and only reads them.
-type Keys interface {
-	EvaluationKeys(ctx context.Context, keyID string) (*params.Set, *rlwe.MemEvaluationKeySet, error)
-}
+// with the parameter set they belong to (compute.Keys). The worker may call it from
+// several goroutines; it keeps the keys of a key ID once loaded and only reads them.
+type Keys = compute.Keys
 
 // Events streams the chaincode's events, resuming after the last one acknowledged in
 // checkpointFile when it is not empty; *fabric.Client implements it.

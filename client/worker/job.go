@@ -12,12 +12,8 @@ import (
 	"time"
 
 	"github.com/statledger/statledger/chaincode/ledger"
-	"github.com/statledger/statledger/crypto/cube"
-	"github.com/statledger/statledger/crypto/eval"
+	"github.com/statledger/statledger/client/compute"
 )
-
-// fetchParallelism is the number of inputs fetched from the blob store at the same time.
-const fetchParallelism = 4
 
 // errLeaseLost cancels a job whose lease another worker took over, or whose query left
 // the approved state.
@@ -234,55 +230,56 @@ func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, log 
 	}
 }
 
-// task is a job ready to compute: the query with its frozen inputs, its dataset, the
-// evaluator of the dataset's layout and the query's plan.
-type task struct {
-	q    ledger.Query
-	ds   ledger.Dataset
-	ev   *eval.Evaluator
-	plan *cube.Plan
-}
-
 // errNotApproved says that a query is no longer approved: its job is not to be done.
 var errNotApproved = errors.New("the query is not approved")
 
-// prepare reads the query and its dataset, loads the rotation keys and plans the query.
-// It returns an error wrapping errNotApproved for a query that is not approved.
-func (w *Worker) prepare(ctx context.Context, id string) (task, error) {
+// prepare reads the query and its dataset, loads the rotation keys and plans the query
+// (compute.Prepare). It returns an error wrapping errNotApproved for a query that is not
+// approved.
+func (w *Worker) prepare(ctx context.Context, id string) (*compute.Task, error) {
 	q, err := w.ledger.GetQuery(ctx, id)
 	if err != nil {
-		return task{}, fail(stageRead, fmt.Errorf("read query: %w", err))
+		return nil, fail(stageRead, fmt.Errorf("read query: %w", err))
 	}
 	if q.Status != ledger.StatusApproved {
-		return task{}, fmt.Errorf("%w: %s", errNotApproved, ledger.QueryProgress(q))
+		return nil, fmt.Errorf("%w: %s", errNotApproved, ledger.QueryProgress(q))
 	}
 	ds, err := w.ledger.GetDataset(ctx, q.DatasetID)
 	if err != nil {
-		return task{}, fail(stageRead, fmt.Errorf("read dataset %s: %w", q.DatasetID, err))
+		return nil, fail(stageRead, fmt.Errorf("read dataset %s: %w", q.DatasetID, err))
 	}
-	ev, plan, err := w.evaluator(ctx, ds, q)
+	t, err := compute.Prepare(ctx, w.keys, ds, q)
 	if err != nil {
-		return task{}, err
+		return nil, failCompute(err)
 	}
-	return task{q: q, ds: ds, ev: ev, plan: plan}, nil
+	return t, nil
 }
 
-// compute fetches the frozen inputs, evaluates the query on them, stores the result and
-// returns the result to post.
-func (w *Worker) compute(ctx context.Context, log *slog.Logger, t task) (ledger.ResultInput, error) {
+// failCompute turns a *compute.Error into the job failure of its stage.
+func failCompute(err error) error {
+	var ce *compute.Error
+	if errors.As(err, &ce) {
+		return fail(ce.Stage, ce.Err)
+	}
+	return fail(compute.StageEvaluate, err)
+}
+
+// compute fetches the frozen inputs, evaluates the query on them (compute.Fetch and
+// Task.Run), stores the result and returns the result to post.
+func (w *Worker) compute(ctx context.Context, log *slog.Logger, t *compute.Task) (ledger.ResultInput, error) {
 	var in ledger.ResultInput
-	inputs, size, err := w.fetch(ctx, t.q.InputDigests)
+	inputs, size, err := compute.Fetch(ctx, w.store, t.Query.InputDigests)
 	if err != nil {
-		return in, fail(stageFetch, err)
+		return in, failCompute(err)
 	}
 	t0 := time.Now()
-	res, err := t.ev.Run(t.plan, inputs)
+	res, err := t.Run(inputs)
 	if err != nil {
-		return in, fail(stageEvaluate, fmt.Errorf("evaluate query %s on %d inputs: %w", t.q.ID, len(inputs), err))
+		return in, failCompute(err)
 	}
 	w.metrics.verified.Add(float64(size))
 	want := hex.EncodeToString(res.Digest[:])
-	log.Info("query evaluated", "dataset", t.ds.ID, "inputs", len(inputs), "inputBytes", size,
+	log.Info("query evaluated", "dataset", t.Dataset.ID, "inputs", len(inputs), "inputBytes", size,
 		"outputDigest", want, "seconds", time.Since(t0).Seconds())
 	if err := jobContextErr(ctx); err != nil {
 		return in, err
@@ -295,104 +292,10 @@ func (w *Worker) compute(ctx context.Context, log *slog.Logger, t task) (ledger.
 		return in, fail(stageUpload, fmt.Errorf("the blob store stored result %s under digest %s", want, digest))
 	}
 	return ledger.ResultInput{
-		QueryID:      t.q.ID,
-		InputDigests: t.q.InputDigests,
+		QueryID:      t.Query.ID,
+		InputDigests: t.Query.InputDigests,
 		OutputDigest: digest,
 		OutputURI:    w.store.URI(digest),
 		OutputSize:   int64(len(res.Data)),
 	}, nil
-}
-
-// evaluator returns the evaluator of the dataset's layout under its collective key and
-// the plan of the query.
-func (w *Worker) evaluator(ctx context.Context, ds ledger.Dataset, q ledger.Query) (*eval.Evaluator, *cube.Plan, error) {
-	keys, err := w.evaluationKeys(ctx, ds.KeyID)
-	if err != nil {
-		return nil, nil, fail(stageKeys, fmt.Errorf("load rotation keys of key %s: %w", ds.KeyID, err))
-	}
-	if keys.set.Name() != ds.ParamSetID {
-		return nil, nil, fail(stageKeys, fmt.Errorf("key %s belongs to parameter set %s, but dataset %s uses %s", ds.KeyID, keys.set.Name(), ds.ID, ds.ParamSetID))
-	}
-	layout, err := cube.NewLayout(ds.Schema, keys.set.RowSlots())
-	if err != nil {
-		return nil, nil, fail(stagePlan, fmt.Errorf("lay out dataset %s: %w", ds.ID, err))
-	}
-	plan, err := layout.Plan(q.Spec)
-	if err != nil {
-		return nil, nil, fail(stagePlan, fmt.Errorf("plan query %s: %w", q.ID, err))
-	}
-	ev, err := eval.NewEvaluator(keys.set, layout, keys.evk)
-	if err != nil {
-		return nil, nil, fail(stageKeys, fmt.Errorf("evaluator for dataset %s with key %s: %w", ds.ID, ds.KeyID, err))
-	}
-	return ev, plan, nil
-}
-
-// evaluationKeys loads the rotation keys of a collective key once and keeps them.
-func (w *Worker) evaluationKeys(ctx context.Context, keyID string) (evalKeys, error) {
-	w.mu.Lock()
-	k, ok := w.keyCache[keyID]
-	w.mu.Unlock()
-	if ok {
-		return k, nil
-	}
-	set, evk, err := w.keys.EvaluationKeys(ctx, keyID)
-	if err != nil {
-		return k, err
-	}
-	if set == nil || evk == nil {
-		return k, errors.New("the key source returned no keys")
-	}
-	k = evalKeys{set: set, evk: evk}
-	w.mu.Lock()
-	w.keyCache[keyID] = k
-	w.mu.Unlock()
-	return k, nil
-}
-
-// fetch reads the inputs by digest, fetchParallelism at a time, and returns them with
-// their total size. The blob store checks each against its digest, and evaluation checks
-// them again.
-func (w *Worker) fetch(ctx context.Context, digests []string) ([]eval.Input, int64, error) {
-	inputs := make([]eval.Input, len(digests))
-	errs := make([]error, len(digests))
-	for i, d := range digests {
-		b, err := hex.DecodeString(d)
-		if err != nil || len(b) != len(inputs[i].Digest) {
-			return nil, 0, fmt.Errorf("input %d: malformed digest %q on the ledger", i, d)
-		}
-		copy(inputs[i].Digest[:], b)
-	}
-	sem := make(chan struct{}, fetchParallelism)
-	var wg sync.WaitGroup
-	for i, d := range digests {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			defer func() {
-				if r := recover(); r != nil {
-					errs[i] = fmt.Errorf("fetch input %s: panic: %v", d, r)
-				}
-			}()
-			if ctx.Err() != nil {
-				errs[i] = ctx.Err()
-				return
-			}
-			data, err := w.store.Get(ctx, d)
-			if err != nil {
-				errs[i] = fmt.Errorf("fetch input %s: %w", d, err)
-				return
-			}
-			inputs[i].Data = data
-		})
-	}
-	wg.Wait()
-	var size int64
-	for i := range inputs {
-		if errs[i] != nil {
-			return nil, 0, errs[i]
-		}
-		size += int64(len(inputs[i].Data))
-	}
-	return inputs, size, nil
 }

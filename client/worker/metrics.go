@@ -13,16 +13,14 @@ import (
 // Stages of a job, the label of failed jobs in the metrics and the "stage" of a failure
 // in the logs.
 const (
-	stageRead     = "read"     // reading the job, query or dataset
-	stageClaim    = "claim"    // claiming the job (other than a conflict)
-	stageKeys     = "keys"     // loading the rotation keys
-	stagePlan     = "plan"     // laying out the schema and planning the query
-	stageFetch    = "fetch"    // fetching the inputs from the blob store
-	stageEvaluate = "evaluate" // summing and evaluating (digests checked)
-	stageUpload   = "upload"   // storing the result blob
-	stagePost     = "post"     // posting the result
-	stageLease    = "lease"    // the lease was lost, or the worker stopped, mid-job
-	stagePanic    = "panic"    // a panic, recovered
+	stageRead  = "read"  // reading the job, query or dataset
+	stageClaim = "claim" // claiming the job (other than a conflict)
+	// The computation's own stages (compute.StageKeys, StagePlan, StageFetch and
+	// StageEvaluate) label its failures too: "keys", "plan", "fetch", "evaluate".
+	stageUpload = "upload" // storing the result blob
+	stagePost   = "post"   // posting the result
+	stageLease  = "lease"  // the lease was lost, or the worker stopped, mid-job
+	stagePanic  = "panic"  // a panic, recovered
 )
 
 // metrics are a worker's Prometheus metrics, in a registry of its own.

@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/statledger/statledger/chaincode/ledger"
+	"github.com/statledger/statledger/client/compute"
 	"github.com/statledger/statledger/client/fabric"
-	"github.com/statledger/statledger/crypto/params"
-
-	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 )
 
 // ErrJobFailed is wrapped by Once's error when at least one job failed.
@@ -33,7 +31,7 @@ type Worker struct {
 	cfg     Config
 	ledger  Ledger
 	store   Store
-	keys    Keys
+	keys    *compute.KeyCache // the rotation keys, loaded once per key ID
 	events  Events
 	log     *slog.Logger
 	metrics *metrics
@@ -42,7 +40,6 @@ type Worker struct {
 	self     ledger.Caller
 	busy     map[string]bool      // query IDs queued or being processed
 	retries  map[string]retryWait // failed jobs and when to try them again
-	keyCache map[string]evalKeys  // rotation keys by key ID
 	lastScan time.Time
 	scanErr  error
 }
@@ -50,11 +47,6 @@ type Worker struct {
 type retryWait struct {
 	failures int
 	at       time.Time
-}
-
-type evalKeys struct {
-	set *params.Set
-	evk *rlwe.MemEvaluationKeySet
 }
 
 // Option configures a Worker.
@@ -76,12 +68,11 @@ func New(cfg Config, l Ledger, s Store, k Keys, opts ...Option) (*Worker, error)
 		return nil, errors.New("worker: a ledger, a blob store and a key source are required")
 	}
 	w := &Worker{
-		cfg: cfg, ledger: l, store: s, keys: k,
-		log:      slog.New(slog.DiscardHandler),
-		metrics:  newMetrics(),
-		busy:     map[string]bool{},
-		retries:  map[string]retryWait{},
-		keyCache: map[string]evalKeys{},
+		cfg: cfg, ledger: l, store: s, keys: compute.NewKeyCache(k),
+		log:     slog.New(slog.DiscardHandler),
+		metrics: newMetrics(),
+		busy:    map[string]bool{},
+		retries: map[string]retryWait{},
 	}
 	for _, o := range opts {
 		o(w)
