@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -510,4 +511,50 @@ func TestConfigRefusesNegativeValues(t *testing.T) {
 	require.NoError(t, ok.Validate())
 	require.Equal(t, dashboard.DefaultDebounce, ok.Debounce)
 	require.Equal(t, dashboard.DefaultMaxClients, ok.MaxClients)
+}
+
+func TestServeStopsGracefullyWithOpenEventStreams(t *testing.T) {
+	l := demoLedger()
+	s, err := dashboard.New(dashboard.Config{Debounce: time.Millisecond}, l, &fakeAuditor{l: l}, &fakeEvents{ch: make(chan fabric.Event)})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+
+	base := "http://" + ln.Addr().String()
+	resp, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	stream, err := http.Get(base + "/api/events")
+	require.NoError(t, err)
+	defer stream.Body.Close()
+	require.Equal(t, http.StatusOK, stream.StatusCode)
+
+	t0 := time.Now()
+	cancel()
+	select {
+	case err := <-served:
+		require.NoError(t, err)
+	case <-time.After(dashboard.ShutdownTimeout + time.Second):
+		t.Fatal("Serve did not return after its context ended")
+	}
+	require.Less(t, time.Since(t0), dashboard.ShutdownTimeout, "the open event stream did not hold the shutdown up")
+	_, err = io.ReadAll(stream.Body) // the stream ended
+	require.NoError(t, err)
+	_, err = http.Get(base + "/healthz")
+	require.Error(t, err, "the listener is closed")
+}
+
+func TestServeReportsAListenerThatFails(t *testing.T) {
+	l := demoLedger()
+	s, err := dashboard.New(dashboard.Config{}, l, &fakeAuditor{l: l}, &fakeEvents{ch: make(chan fabric.Event)})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, ln.Close())
+	err = s.Serve(context.Background(), ln)
+	require.ErrorContains(t, err, "dashboard: serve on "+ln.Addr().String())
 }

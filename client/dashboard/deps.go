@@ -50,6 +50,7 @@ type Events interface {
 }
 
 var (
-	_ Ledger = (*ledgerapi.API)(nil)
-	_ Events = (*fabric.Client)(nil)
+	_ Ledger  = (*ledgerapi.API)(nil)
+	_ Auditor = (*audit.Auditor)(nil)
+	_ Events  = (*fabric.Client)(nil)
 )
