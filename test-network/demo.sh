@@ -10,13 +10,19 @@
 #      shares, StatOffice decrypts, publishes the table (and SDMX-CSV) and records the
 #      release; the released figures are shown next to the plaintext truth, which only
 #      a demo that holds every provider's records can compute
+#   5. the Regulator audits every query of the dataset; a failing audit fails the demo
 # Re-running it adds a new dataset and new queries on the same network.
+# FABNET_DEFINITION and FABNET_STATE name the network (fabnet's --definition and --state;
+# by default the network of `make network-up`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=.build/bin
 S=$BIN/statledger
-STATE=test-network/state/demo          # removed with the network's state (make network-down PURGE=1)
+FABNET_DEFINITION=${FABNET_DEFINITION:-network/consortium.yaml}
+FABNET_STATE=${FABNET_STATE:-test-network/state}
+FABNET=("$BIN/fabnet" --definition "$FABNET_DEFINITION" --state "$FABNET_STATE")
+STATE=$FABNET_STATE/demo               # removed with the network's state (make network-down PURGE=1)
 P=$STATE/profiles
 RECORDS=${RECORDS:-150000}             # per submission (the policy allows 150,000)
 export STATLEDGER_KEY_SHARE_IDENTITY_FILE=$PWD/$STATE/seal.identity
@@ -38,7 +44,7 @@ until_status() { until [ "$(status "$1" "$2")" = "$3" ]; do sleep 0.1; done; }
 t0=$(now)
 
 bold "== profiles: one identity per organisation ($P)"
-$BIN/fabnet profiles --dir "$P" --blobs "$STATE/blobs"
+"${FABNET[@]}" profiles --dir "$P" --blobs "$STATE/blobs"
 
 bold "== 1. key ceremony: StatOffice, HospitalA and HospitalB each make a key share; t = 2 of 3"
 timed "key ceremony (3 holders, N14T58)" $S --profile $P/statoffice.yaml consortium keygen local --key-id demo-key \
@@ -88,7 +94,7 @@ query() {
   TIMINGS+=("$(printf '%-64s %7.2f s' "query: $name (request to release)" "$(( ($(now) - t) / 1000000 ))e-3")")
   echo; echo "released next to the plaintext truth (SDMX-CSV: $STATE/release-$q.csv):"
   until_status regulator "$q" released
-  $BIN/fabnet truth "$q" "${FILES[@]}"
+  "${FABNET[@]}" truth "$q" "${FILES[@]}"
 }
 
 query "count by region x age band"           --statistic count --group-by region,ageBand --epsilon 0.5
@@ -96,8 +102,14 @@ query "mean length of stay by region"         --statistic mean --measure lengthO
 query "variance of length of stay by sex"     --statistic variance --measure lengthOfStay --group-by sex --epsilon 0.5
 query "histogram of length of stay by sex"    --statistic histogram --measure lengthOfStay --group-by sex --epsilon 0.5
 
+bold "== 5. the Regulator audits every query of the dataset: policy, approvals, budget, inputs, re-executed computation, shares, release"
+verdict=passed; t=$(now)
+$S --profile $P/regulator.yaml audit --dataset "$D" || verdict=FAILED
+TIMINGS+=("$(printf '%-64s %7.2f s' "audit of the dataset (4 queries re-executed)" "$(( ($(now) - t) / 1000000 ))e-3")")
+
 bold "== summary"
 printf '%s\n' "${TIMINGS[@]}"
 $S --profile $P/regulator.yaml dataset list | grep -E "DATASET|$D"
 ms=$(( ($(now) - t0) / 1000000 ))
-printf '\ndemo finished in %d.%03d s\n' $((ms / 1000)) $((ms % 1000))
+printf '\ndemo finished in %d.%03d s; the audit %s\n' $((ms / 1000)) $((ms % 1000)) "$verdict"
+[ "$verdict" = passed ]

@@ -90,6 +90,11 @@ type requestView struct {
 	RequiredResults int
 }
 
+func schemaAndPolicy(ds ledger.Dataset) string {
+	b, _ := json.Marshal(struct{ S, P any }{ds.Schema, ds.Policy})
+	return string(b)
+}
+
 func viewOf(q ledger.Query) string {
 	b, _ := json.Marshal(requestView{In: q.Input(), ID: q.ID, TxID: q.TxID, Requester: q.Requester, RequestDigest: q.RequestDigest,
 		EpsilonMicro: q.EpsilonMicro, Cells: q.Cells, Rule: q.Rule, RequiredResults: q.RequiredResults})
@@ -109,11 +114,16 @@ func checkPolicy(c ledger.Consortium, dt *datasetTrail, qt *queryTrail) Check {
 	if first := qt.versions[0]; first.TxID != q.TxID || first.V.Status != ledger.StatusPending {
 		p.add(txEvidence(q.ID, first.TxID, "first version of the query"), "the query's first version was written by transaction %s (%s), not by its request %s", first.TxID, first.V.Status, q.TxID)
 	}
-	want := viewOf(q)
-	for _, v := range qt.versions {
+	// What the request fixed never changes: every later version, and the record read
+	// now, must fix the same.
+	want := viewOf(qt.versions[0].V)
+	for _, v := range qt.versions[1:] {
 		if viewOf(v.V) != want {
 			p.add(txEvidence(q.ID, v.TxID, "rewrote the request"), "transaction %s changed what the request fixed (specification, epsilon, rule, decryptors)", v.TxID)
 		}
+	}
+	if viewOf(q) != want {
+		p.note("the query record read now differs from its request")
 	}
 	if qt.badVersions > 0 {
 		p.note("%d versions of the query do not decode", qt.badVersions)
@@ -123,11 +133,15 @@ func checkPolicy(c ledger.Consortium, dt *datasetTrail, qt *queryTrail) Check {
 		p.note("dataset %s has no version at or before the request (%s)", dt.ds.ID, q.RequestedAt.UTC().Format("2006-01-02T15:04:05Z"))
 		return p.check(CheckPolicy, "", ev)
 	}
-	policy, _ := json.Marshal(struct{ S, P any }{dt.ds.Schema, dt.ds.Policy})
-	for _, v := range dt.dsVersions {
-		if got, _ := json.Marshal(struct{ S, P any }{v.V.Schema, v.V.Policy}); string(got) != string(policy) {
+	// The schema and policy registered never change either.
+	registered := schemaAndPolicy(dt.dsVersions[0].V)
+	for _, v := range dt.dsVersions[1:] {
+		if schemaAndPolicy(v.V) != registered {
 			p.add(txEvidence(dt.ds.ID, v.TxID, "dataset version with another schema or policy"), "transaction %s recorded another schema or policy for dataset %s", v.TxID, dt.ds.ID)
 		}
+	}
+	if schemaAndPolicy(dt.ds) != registered {
+		p.note("the dataset record read now has another schema or policy than registered")
 	}
 	if dt.keyErr != nil {
 		p.note("collective key %s of dataset %s cannot be read: %v", dt.ds.KeyID, dt.ds.ID, dt.keyErr)

@@ -107,7 +107,9 @@ STATLEDGER_* variables and flags override its fields.`,
 	pf.StringVar(&a.profilePath, "profile", "", "profile file of the identity to act as (default $"+profile.EnvProfile+")")
 	pf.StringVarP(&a.output, "output", "o", "", "output format: table or json (default: the profile's)")
 	pf.StringVar(&a.peer, "peer", "", "peer gateway host:port (overrides the profile's peerEndpoint)")
-	root.AddCommand(a.consortiumCommand(), a.datasetCommand(), a.queryCommand(), a.dataCommand(), a.synthCommand(), a.workerCommand(), a.decryptCommand(), a.keyholderCommand())
+	// `statledger audit` runs the audit itself; its subcommands are attached to it here.
+	auditCmd := a.auditCommand()
+	root.AddCommand(a.consortiumCommand(), a.datasetCommand(), a.queryCommand(), a.dataCommand(), a.synthCommand(), a.workerCommand(), a.decryptCommand(), a.keyholderCommand(), auditCmd)
 	return root
 }
 
