@@ -219,6 +219,7 @@ func TestReleasedQueryTimelineShowsEveryStepWithItsTransaction(t *testing.T) {
 			require.Equal(t, "pass", c.Status, "%s: %s", st.Name, c.Name)
 		}
 	}
+	require.Equal(t, "w1", d.Stages[2].Steps[0].Worker)
 	require.Equal(t, tx(400), d.Stages[4].Steps[0].Digest)
 	require.Equal(t, "5 cells, 1 suppressed, csv", d.Stages[4].Steps[0].Note)
 }

@@ -169,7 +169,9 @@ type Step struct {
 	TxID   string    `json:"txID"`
 	At     time.Time `json:"at"`
 	Digest string    `json:"digest,omitempty"`
-	Note   string    `json:"note,omitempty"`
+	// Worker is the identity of the worker process that posted a result.
+	Worker string `json:"worker,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 // CheckRef is the status of one audit check of a stage ("" when not audited).
@@ -436,7 +438,7 @@ func approvalSteps(as []ledger.Approval) []Step {
 func resultSteps(rs []ledger.Result) []Step {
 	out := []Step{}
 	for _, r := range rs {
-		out = append(out, Step{Org: r.WorkerMSPID, TxID: r.TxID, At: r.PostedAt, Digest: r.OutputDigest, Note: "worker " + r.WorkerID})
+		out = append(out, Step{Org: r.WorkerMSPID, TxID: r.TxID, At: r.PostedAt, Digest: r.OutputDigest, Worker: r.WorkerID})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out

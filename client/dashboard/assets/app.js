@@ -64,7 +64,7 @@
     return m ? m[1] : '';
   }
 
-  let seen = null; // query IDs already listed, to mark new ones
+  let seen = null; // the query IDs of the last render; null before the first
 
   function renderConsortium(c, chain) {
     const tbody = $('orgs').tBodies[0];
@@ -145,27 +145,48 @@
     }
   }
 
+  const rows = new Map(); // query ID -> its row, kept across renders
+
+  // renderQueries updates the list in place: rows stay the same elements, so that a
+  // click during an update lands.
   function renderQueries(list) {
     const tbody = $('queries').tBodies[0];
     const sel = selected();
-    const fresh = new Set();
-    tbody.replaceChildren();
-    for (const q of list) {
-      const tr = el('tr', 'clickable',
+    const ids = new Set(list.map((q) => q.id));
+    for (const [id, tr] of rows) {
+      if (!ids.has(id)) { tr.remove(); rows.delete(id); }
+    }
+    list.forEach((q, i) => {
+      let tr = rows.get(q.id);
+      if (!tr) {
+        tr = el('tr');
+        tr.dataset.queryId = q.id;
+        tr.addEventListener('click', () => { location.hash = 'query=' + q.id; });
+        rows.set(q.id, tr);
+        if (seen) tr.classList.add('new');
+      }
+      tr.classList.add('clickable');
+      tr.classList.toggle('selected', q.id === sel);
+      tr.dataset.status = q.status;
+      tr.dataset.audit = q.stale ? 'stale' : q.audit;
+      tr.replaceChildren(
         el('td', '', code(q.id)), el('td', '', q.statistic), el('td', '', code(q.datasetID)),
         el('td', '', chip(q.status, 'status-' + q.status.replace(/[^a-z]/g, ''))),
         el('td', '', badge(q.audit, q.stale ? q.audit + ' · re-auditing' : q.audit)),
         el('td', 'time', fmtTime(q.requestedAt)));
-      tr.dataset.queryId = q.id;
-      tr.dataset.status = q.status;
-      if (q.id === sel) tr.classList.add('selected');
-      if (seen && !seen.has(q.id)) tr.classList.add('new');
-      fresh.add(q.id);
-      tr.addEventListener('click', () => { location.hash = 'query=' + q.id; });
-      tbody.append(tr);
-    }
-    seen = fresh;
+      if (tbody.rows[i] !== tr) tbody.insertBefore(tr, tbody.rows[i] || null);
+    });
+    seen = ids;
     $('no-queries').hidden = list.length > 0;
+    const count = (v) => list.filter((q) => q.audit === v).length;
+    const sum = $('query-summary');
+    sum.replaceChildren();
+    if (list.length) {
+      sum.append(list.length + (list.length === 1 ? ' query: ' : ' queries: '));
+      for (const v of ['pass', 'fail', 'pending', 'error', 'unaudited']) {
+        if (count(v)) sum.append(badge(v, count(v) + ' ' + v));
+      }
+    }
   }
 
   function renderDetail(d) {
@@ -200,6 +221,7 @@
           el('span', 'org', st.org), el('span', 'time', fmtTime(st.at)),
           el('span', 'txlabel', 'tx '), code(st.txID, 'tx'));
         item.dataset.txid = st.txID;
+        if (st.worker) item.append(el('div', 'step-note', 'worker ', code(st.worker, 'tx')));
         if (st.note) item.append(el('div', 'step-note', st.note));
         if (st.digest) item.append(el('div', 'step-digest', 'digest ', code(st.digest, 'digest')));
         steps.append(item);
