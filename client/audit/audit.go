@@ -79,7 +79,7 @@ type Auditor struct {
 	ledger        Ledger
 	store         Store
 	keys          *compute.KeyCache
-	chain         Chain
+	chainFrom     func(context.Context) (Chain, error)
 	chainRequired bool
 	now           func() time.Time
 }
@@ -90,7 +90,16 @@ type Option func(*Auditor)
 // WithChain gives the audit a comparison of the peers' blocks: every query then gets a
 // chain check (every transaction cited as evidence is in a compared block and valid),
 // and the report carries the comparison.
-func WithChain(c Chain) Option { return func(a *Auditor) { a.chain = c } }
+func WithChain(c Chain) Option {
+	return WithChainFrom(func(context.Context) (Chain, error) { return c, nil })
+}
+
+// WithChainFrom is WithChain for a comparison that compare makes when Run has read the
+// ledger, so that the blocks compared hold every transaction the audit cites. Run
+// returns compare's error.
+func WithChainFrom(compare func(ctx context.Context) (Chain, error)) Option {
+	return func(a *Auditor) { a.chainFrom = compare }
+}
 
 // WithChainRequired says that the caller asked for a comparison of the peers' blocks:
 // without one (WithChain), the report's chain check fails ("no peers compared") instead
@@ -147,7 +156,18 @@ func (a *Auditor) Run(ctx context.Context, scope Scope) (*Report, error) {
 			rep.Queries = append(rep.Queries, a.auditQuery(ctx, c, dt, qt, blobs))
 		}
 	}
-	rep.Chain = a.chainReport()
+	var ch Chain
+	if a.chainFrom != nil {
+		if ch, err = a.chainFrom(ctx); err != nil {
+			return nil, fmt.Errorf("compare the peers' blocks: %w", err)
+		}
+	}
+	if ch != nil {
+		for i := range rep.Queries {
+			rep.Queries[i].Checks = append(rep.Queries[i].Checks, checkChain(ch, rep.Queries[i].Checks))
+		}
+	}
+	rep.Chain = a.chainReport(ch)
 	rep.finish()
 	return rep, nil
 }
@@ -214,9 +234,9 @@ func pages[T any](list func(bookmark string) (ledger.Page[T], error)) ([]T, erro
 }
 
 // chainReport is the report's comparison of the peers' blocks.
-func (a *Auditor) chainReport() ChainReport {
-	if a.chain != nil {
-		cr := a.chain.Report()
+func (a *Auditor) chainReport(ch Chain) ChainReport {
+	if ch != nil {
+		cr := ch.Report()
 		cr.Check.Name = CheckChain
 		return cr
 	}

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -348,6 +349,23 @@ func TestInputsMustBeExactlyTheLiveSubmissions(t *testing.T) {
 	require.Equal(t, audit.StatusFail, c.Status)
 	require.Contains(t, c.Detail, dropped)
 
+	// Submissions beyond the bounds the policy's plaintext capacity relies on fail.
+	w = newWorld(t, nil)
+	q = w.released("k1")
+	big := w.l.subs[1]
+	w.l.subs[1].Records = 5000
+	c = check(t, w.run(audit.Scope{}), q.ID, audit.CheckInputs)
+	require.Equal(t, audit.StatusFail, c.Status)
+	require.Contains(t, c.Detail, "declares 5000 records")
+	requireNames(t, c, big.ID, big.Provider)
+	w.l.subs[1].Records = big.Records
+	ds := w.l.datasets[w.ds.ID]
+	ds.Policy.MinSubmissions = 3
+	w.l.datasets[w.ds.ID] = ds
+	c = check(t, w.run(audit.Scope{}), q.ID, audit.CheckInputs)
+	require.Equal(t, audit.StatusFail, c.Status)
+	require.Contains(t, c.Detail, "combines 2 submissions; the policy allows 3 to 4")
+
 	// A submission superseded before the approval is not an input; its successor is.
 	w = newWorld(t, nil)
 	w.submit(hosA, 9)
@@ -442,4 +460,40 @@ func TestReportsAreDeterministic(t *testing.T) {
 	for i := 1; i < len(rep.Queries); i++ {
 		require.Less(t, rep.Queries[i-1].QueryID, rep.Queries[i].QueryID)
 	}
+}
+
+func TestAChainComparedAfterTheReadsIsUsedAndItsErrorsReturned(t *testing.T) {
+	w := newWorld(t, nil)
+	q := w.released("k1")
+	calls := 0
+	rep := w.run(audit.Scope{}, audit.WithChainFrom(func(context.Context) (audit.Chain, error) {
+		calls++
+		return fakeChain{}, nil
+	}))
+	require.Equal(t, 1, calls)
+	require.Equal(t, audit.StatusPass, check(t, rep, q.ID, audit.CheckChain).Status)
+
+	_, err := w.auditor(audit.WithChainFrom(func(context.Context) (audit.Chain, error) {
+		return nil, errors.New("peer of HospitalA unreachable")
+	})).Run(context.Background(), audit.Scope{})
+	require.ErrorContains(t, err, "compare the peers' blocks: peer of HospitalA unreachable")
+}
+
+func TestUndecodableHistoryIsAFailureNotAnError(t *testing.T) {
+	w := newWorld(t, nil)
+	q := w.released("k1")
+	w.l.qhist[q.ID] = append(w.l.qhist[q.ID], ledger.HistoryEntry{TxID: "tx-bad", Timestamp: w.clock, Value: json.RawMessage(`{"id":`)})
+	h := w.l.dhist[w.ds.ID]
+	h.Budget = append(h.Budget, ledger.HistoryEntry{TxID: "tx-del", Timestamp: w.clock, IsDelete: true, Value: json.RawMessage("null")})
+	rep := w.run(audit.Scope{})
+	c := check(t, rep, q.ID, audit.CheckPolicy)
+	require.Equal(t, audit.StatusFail, c.Status)
+	require.Contains(t, c.Detail, "1 versions of the query do not decode")
+	require.Equal(t, audit.StatusFail, rep.Datasets[0].Checks[0].Status)
+	require.Contains(t, rep.Datasets[0].Checks[0].Detail, "do not decode")
+
+	w.l.qhist[q.ID] = nil
+	c = check(t, w.run(audit.Scope{}), q.ID, audit.CheckPolicy)
+	require.Equal(t, audit.StatusFail, c.Status)
+	require.Contains(t, c.Detail, "no history")
 }

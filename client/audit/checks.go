@@ -14,6 +14,7 @@ import (
 	"github.com/statledger/statledger/client/compute"
 	"github.com/statledger/statledger/client/release"
 	"github.com/statledger/statledger/crypto/eval"
+	"github.com/statledger/statledger/policies"
 )
 
 func pass(name CheckName, detail string, ev []Evidence) Check {
@@ -53,7 +54,13 @@ func (p *problems) any() bool { return len(p.msgs) > 0 }
 // a passing one with detail and ev.
 func (p *problems) check(name CheckName, detail string, ev []Evidence) Check {
 	if p.any() {
-		return failed(name, strings.Join(p.msgs, "; "), append(p.ev, ev...))
+		all := slices.Clone(p.ev)
+		for _, e := range ev {
+			if !slices.Contains(all, e) {
+				all = append(all, e)
+			}
+		}
+		return failed(name, strings.Join(p.msgs, "; "), all)
 	}
 	return pass(name, detail, ev)
 }
@@ -72,9 +79,6 @@ func (a *Auditor) auditQuery(ctx context.Context, c ledger.Consortium, dt *datas
 		a.checkShares(ctx, c, dt, qt, blobs),
 		a.checkRelease(ctx, dt, qt),
 	}
-	if a.chain != nil {
-		r.Checks = append(r.Checks, checkChain(a.chain, r.Checks))
-	}
 	return r
 }
 
@@ -88,6 +92,21 @@ type requestView struct {
 	Cells           int
 	Rule            any
 	RequiredResults int
+}
+
+// describe names a query's statistic, such as "mean of lengthOfStay by region x sex".
+func describe(spec policies.Query) string {
+	s := string(spec.Statistic)
+	if spec.Measure != "" {
+		s += " of " + spec.Measure
+	}
+	if len(spec.GroupBy) > 0 {
+		s += " by " + strings.Join(spec.GroupBy, " x ")
+	}
+	if len(spec.Filters) > 0 {
+		s += fmt.Sprintf(" (%d filters)", len(spec.Filters))
+	}
+	return s
 }
 
 func schemaAndPolicy(ds ledger.Dataset) string {
@@ -150,8 +169,8 @@ func checkPolicy(c ledger.Consortium, dt *datasetTrail, qt *queryTrail) Check {
 	if err := ledger.RecheckQuery(c, dv.V, dt.key, q); err != nil {
 		p.add(txEvidence(q.ID, q.TxID, "request"), "the request breaks the policy in force: %v", err)
 	}
-	return p.check(CheckPolicy, fmt.Sprintf("%s of %s, epsilon %s, %d cells: within the policy of dataset %s as recorded by transaction %s",
-		q.Spec.Statistic, strings.Join(q.Spec.GroupBy, " x "), q.Spec.Epsilon, q.Cells, dt.ds.ID, dv.TxID), ev)
+	return p.check(CheckPolicy, fmt.Sprintf("%s, epsilon %s, %d cells: within the policy of dataset %s as recorded by transaction %s",
+		describe(q.Spec), q.Spec.Epsilon, q.Cells, dt.ds.ID, dv.TxID), ev)
 }
 
 // checkApprovals checks that the decisions came from distinct members, each recorded by
@@ -295,6 +314,12 @@ func (a *Auditor) checkInputs(ctx context.Context, dt *datasetTrail, qt *queryTr
 		if !liveAt(s, approved) {
 			p.add(e, "submission %s of %s was not live when the query was approved", s.ID, s.Provider)
 		}
+		if s.Records < 1 || s.Records > dt.ds.Policy.MaxRecordsPerSubmission {
+			p.add(e, "submission %s of %s declares %d records; the policy allows 1 to %d (maxRecordsPerSubmission)", s.ID, s.Provider, s.Records, dt.ds.Policy.MaxRecordsPerSubmission)
+		}
+		if s.ParamSetID != dt.ds.ParamSetID {
+			p.add(e, "submission %s of %s uses parameter set %s, not the dataset's %s", s.ID, s.Provider, s.ParamSetID, dt.ds.ParamSetID)
+		}
 		for _, d := range s.Digests() {
 			owner[d] = s
 			digests = append(digests, d)
@@ -304,6 +329,9 @@ func (a *Auditor) checkInputs(ctx context.Context, dt *datasetTrail, qt *queryTr
 		if !frozen[s.ID] && (q.Period == "" || s.Period == q.Period) && liveAt(s, approved) {
 			p.add(Evidence{Kind: "submission", ID: s.ID, TxID: s.TxID, Org: s.Provider, Note: "live, not frozen"}, "submission %s of %s was live when the query was approved but is not among its inputs", s.ID, s.Provider)
 		}
+	}
+	if n := len(q.SubmissionIDs); n < dt.ds.Policy.MinSubmissions || n > dt.ds.Policy.MaxSubmissions {
+		p.note("the query combines %d submissions; the policy allows %d to %d", n, dt.ds.Policy.MinSubmissions, dt.ds.Policy.MaxSubmissions)
 	}
 	slices.Sort(digests)
 	if !slices.Equal(digests, q.InputDigests) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/audit"
 	"github.com/statledger/statledger/client/blobstore"
+	"github.com/statledger/statledger/client/chain"
+	"github.com/statledger/statledger/client/profile"
 )
 
 // errAuditFailed is returned by `statledger audit` when a check failed: the report is
@@ -22,7 +25,11 @@ var errAuditFailed = errors.New("audit failed")
 // dataset's or one query. Subcommands (such as a dashboard's `audit serve`) are attached
 // to the command it returns, in rootCommand.
 func (a *app) auditCommand() *cobra.Command {
-	var scope audit.Scope
+	var (
+		scope        audit.Scope
+		comparePeers bool
+		extraPeers   []string
+	)
 	c := &cobra.Command{
 		Use:   "audit",
 		Short: "Audit every step of the queries on the ledger (regulators)",
@@ -35,6 +42,13 @@ digest, that re-executing the computation on those blobs (with the worker's own 
 the collective rotation keys) gives the posted output digest agreed by the required
 workers, that at least t decryption shares came from distinct decryptors, each once, and
 that the release's digest matches the published table.
+
+It also reads the channel's blocks from the profile's own peer and from every other
+organisation's peer the profile lists (peers:) or --compare-peer names, compares them
+(hash chain, data hashes, validity flags), so that one lying peer is caught, and checks
+that every transaction cited as evidence is in them and valid. It does so by default when
+the profile lists peers; --compare-peers asks for it (the audit fails when no peer is
+given), --compare-peers=false skips it.
 
 Each check is pass, fail or pending (the query has not reached that step) with its
 evidence: transaction IDs, digests, organisations. The exit status is 1 when any check
@@ -51,8 +65,41 @@ fails. Run it as an auditor (or a member): only they may read the histories.`,
 					return usageError{err}
 				}
 			}
+			var peers []profile.Peer
+			for _, spec := range extraPeers {
+				p, err := profile.ParsePeer(spec)
+				if err != nil {
+					return usageError{fmt.Errorf("--compare-peer: %w", err)}
+				}
+				peers = append(peers, p)
+			}
+			asked := cmd.Flags().Changed("compare-peers")
+			if asked && !comparePeers && len(peers) > 0 {
+				return usageError{errors.New("--compare-peer names a peer to compare with, but --compare-peers=false skips the comparison")}
+			}
 			return a.withStore(func(s *session, store *blobstore.Bucket) error {
-				au, err := audit.New(s.api, store, ceremonyKeys{ledger: s.api, store: store})
+				p := s.profile
+				if len(peers) > 0 {
+					p.AddPeer("flag --compare-peer", peers...)
+					if err := p.Validate(); err != nil {
+						return usageError{err}
+					}
+				}
+				var opts []audit.Option
+				if (asked && comparePeers) || len(peers) > 0 {
+					opts = append(opts, audit.WithChainRequired())
+				}
+				if (!asked || comparePeers) && len(p.Peers) > 0 {
+					opts = append(opts, audit.WithChainFrom(func(ctx context.Context) (audit.Chain, error) {
+						sources, closeAll, err := chain.Open(p)
+						if err != nil {
+							return nil, err
+						}
+						defer closeAll()
+						return chain.Compare(ctx, sources)
+					}))
+				}
+				au, err := audit.New(s.api, store, ceremonyKeys{ledger: s.api, store: store}, opts...)
 				if err != nil {
 					return err
 				}
@@ -78,6 +125,8 @@ fails. Run it as an auditor (or a member): only they may read the histories.`,
 	f := c.Flags()
 	f.StringVar(&scope.DatasetID, "dataset", "", "audit only this dataset's queries")
 	f.StringVar(&scope.QueryID, "query", "", "audit only this query")
+	f.BoolVar(&comparePeers, "compare-peers", false, "compare the blocks of the profile's peer with the other peers it lists (default: when it lists any)")
+	f.StringArrayVar(&extraPeers, "compare-peer", nil, "another organisation's peer to compare blocks with: org=NAME,endpoint=HOST:PORT,tlsCAFile=FILE[,serverName=HOST] (repeatable)")
 	return c
 }
 

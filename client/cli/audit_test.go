@@ -33,3 +33,12 @@ func TestAuditNeedsAProfileAndAPeer(t *testing.T) {
 	r := runCLI(map[string]string{"STATLEDGER_PROFILE": p.path}, "audit", "--dataset", "ds-1", "--query", "q-1")
 	requireFails(t, r, cli.ExitFailure)
 }
+
+func TestAuditRefusesBadPeersBeforeConnecting(t *testing.T) {
+	p := newProfileDir(t, goodProfile)
+	env := map[string]string{"STATLEDGER_PROFILE": p.path}
+	requireFails(t, runCLI(env, "audit", "--compare-peer", "org=HospitalA,port=7061"), cli.ExitUsage, "--compare-peer", `"port" is not a peer field`)
+	requireFails(t, runCLI(env, "audit", "--compare-peer", "HospitalA"), cli.ExitUsage, "--compare-peer", "key=value")
+	requireFails(t, runCLI(env, "audit", "--compare-peers=false", "--compare-peer", "org=HospitalA,endpoint=localhost:7061,tlsCAFile=ca.pem"), cli.ExitUsage, "--compare-peers=false skips")
+	requireFails(t, runCLI(env, "audit", "--compare-peers=maybe"), cli.ExitUsage, "--compare-peers")
+}

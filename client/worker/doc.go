@@ -21,6 +21,9 @@
 //  6. uploads the result blob and posts its digest, URI and size with the input digests
 //     (PostResult).
 //
+// Steps 2 and 5 are package compute's, the same code the regulator's audit re-executes
+// a query with.
+//
 // An error or a panic in a job fails that job only: the reason is logged, nothing is
 // posted, the lease is left to expire (the contract has no release), so that another
 // worker may take the job over, and this worker tries it again after a backoff
