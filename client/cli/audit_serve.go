@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,17 +10,37 @@ import (
 
 	"github.com/statledger/statledger/client/audit"
 	"github.com/statledger/statledger/client/blobstore"
+	"github.com/statledger/statledger/client/chain"
 	"github.com/statledger/statledger/client/dashboard"
+	"github.com/statledger/statledger/client/profile"
 )
 
 // DefaultDashboardAddr is where `statledger audit serve` listens by default.
 const DefaultDashboardAddr = "127.0.0.1:8088"
 
-// newAuditor is the audit of a session, for `audit` and `audit serve` alike: the
-// session's ledger, the blob store, and the collective keys of the key ceremonies
-// recorded on the ledger for the re-execution.
+// newAuditor is the audit of a session: the session's ledger, the blob store, the
+// collective keys of the key ceremonies recorded on the ledger for the re-execution,
+// and, when the profile lists other organisations' peers, a fresh comparison of their
+// blocks for every audit.
 func newAuditor(s *session, store *blobstore.Bucket) (*audit.Auditor, error) {
-	return audit.New(s.api, store, ceremonyKeys{ledger: s.api, store: store})
+	var opts []audit.Option
+	if len(s.profile.Peers) > 0 {
+		opts = append(opts, audit.WithChainFrom(compareChains(s.profile)))
+	}
+	return audit.New(s.api, store, ceremonyKeys{ledger: s.api, store: store}, opts...)
+}
+
+// compareChains returns a comparison of the blocks of the profile's peer and of the
+// peers it lists, connecting to them for each comparison.
+func compareChains(p profile.Profile) func(ctx context.Context) (audit.Chain, error) {
+	return func(ctx context.Context) (audit.Chain, error) {
+		sources, closeAll, err := chain.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		defer closeAll()
+		return chain.Compare(ctx, sources)
+	}
 }
 
 // auditServeCommand is `statledger audit serve`: the regulator's dashboard.
@@ -41,7 +62,8 @@ re-audits what they touch (a burst at a time, --debounce) and pushes the change 
 pages over server-sent events. It also serves /healthz (200 while the ledger answers,
 503 with the reason otherwise) and /metrics (Prometheus).
 
-Run it as the regulator, with a profile whose blob store holds the inputs. It listens on
+Run it as the regulator, with a profile whose blob store holds the inputs; when the
+profile lists other organisations' peers, every audit compares their blocks too. It listens on
 127.0.0.1 by default: the page shows everything on the ledger, so put it behind an
 authenticating proxy before listening elsewhere. It stops on SIGINT or SIGTERM. Logs are
 JSON lines on stderr.`,

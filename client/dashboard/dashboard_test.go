@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -558,4 +559,44 @@ func TestServeReportsAListenerThatFails(t *testing.T) {
 	require.NoError(t, ln.Close())
 	err = s.Serve(context.Background(), ln)
 	require.ErrorContains(t, err, "dashboard: serve on "+ln.Addr().String())
+}
+
+func TestEventsRereadAndReauditWhatTheyName(t *testing.T) {
+	h := start(t, dashboard.Config{}, nil)
+	h.overview(t, audited)
+
+	// A new submission: the dataset is read again and audited.
+	h.l.mu.Lock()
+	h.l.subs[datasetID] = append(h.l.subs[datasetID], ledger.Submission{ID: "s-b", DatasetID: datasetID, Period: "2026",
+		Provider: "HospitalBMSP", Records: 7, Status: ledger.StatusLive, TxID: tx(40), SubmittedAt: t0.Add(time.Hour)})
+	h.l.mu.Unlock()
+	before := len(h.a.calls())
+	e := ledger.NewEvent("SubmitData", ledger.RecordSubmission, "s-b", ledger.StatusLive, "HospitalBMSP", tx(40))
+	e.DatasetID = datasetID
+	payload, err := json.Marshal(e)
+	require.NoError(t, err)
+	h.e.ch <- fabric.Event{Name: e.Name, Payload: payload, TxID: e.TxID}
+	o := h.overview(t, func(o dashboard.Overview) bool { return len(o.Datasets[0].Submissions) == 2 && !o.Datasets[0].Stale })
+	require.Equal(t, "HospitalBMSP", o.Datasets[0].Submissions[1].Provider)
+	require.Eventually(t, func() bool { return len(h.a.calls()) > before }, 5*time.Second, 5*time.Millisecond)
+	require.Equal(t, audit.Scope{DatasetID: datasetID}, h.a.calls()[before])
+
+	// A consortium change: the consortium is read again.
+	h.l.mu.Lock()
+	h.l.cons.Version, h.l.cons.Threshold = 2, 1
+	h.l.mu.Unlock()
+	e = ledger.NewEvent("ApproveConsortiumChange", ledger.RecordConsortium, "c-2", ledger.StatusApplied, "HospitalAMSP", tx(41))
+	payload, err = json.Marshal(e)
+	require.NoError(t, err)
+	h.e.ch <- fabric.Event{Name: e.Name, Payload: payload, TxID: e.TxID}
+	o = h.overview(t, func(o dashboard.Overview) bool { return o.Consortium.Version == 2 })
+	require.Equal(t, 1, o.Consortium.Threshold)
+
+	// An event the dashboard cannot read: everything is read and audited again.
+	before = len(h.a.calls())
+	h.e.ch <- fabric.Event{Name: "query.pending", Payload: []byte("{not json"), TxID: tx(42)}
+	require.Eventually(t, func() bool { return slices.Contains(h.a.calls()[before:], audit.Scope{}) }, 5*time.Second, 5*time.Millisecond)
+	_, metrics := h.do(t, http.MethodGet, "/metrics")
+	require.Contains(t, string(metrics), `statledger_dashboard_events_received_total{record="other"} 1`)
+	require.Contains(t, string(metrics), `statledger_dashboard_events_received_total{record="submission"} 1`)
 }

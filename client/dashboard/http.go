@@ -142,7 +142,7 @@ func (s *Server) overview() Overview {
 		o.Datasets = append(o.Datasets, DatasetView{
 			ID: e.dataset.ID, Title: e.dataset.Title, Status: string(e.dataset.Status), Registrant: e.dataset.Registrant,
 			TxID: e.dataset.TxID, RegisteredAt: e.dataset.RegisteredAt, Budget: budgetView(e.budget),
-			Submissions: submissionViews(e.subs), Audit: a.verdict(), Checks: a.checks,
+			Submissions: submissionViews(e.subs), Audit: a.verdict(), Stale: a.stale, Checks: a.checks,
 		})
 	}
 	for _, tr := range s.trails {

@@ -61,8 +61,10 @@ type DatasetView struct {
 	RegisteredAt time.Time        `json:"registeredAt"`
 	Budget       BudgetView       `json:"budget"`
 	Submissions  []SubmissionView `json:"submissions"`
-	// Audit is the verdict of the dataset's checks: see QuerySummary.Audit.
+	// Audit is the verdict of the dataset's checks, Stale whether a new audit is under
+	// way: see QuerySummary.
 	Audit  string        `json:"audit"`
+	Stale  bool          `json:"stale"`
 	Checks []audit.Check `json:"checks,omitempty"`
 }
 

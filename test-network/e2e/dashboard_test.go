@@ -1,14 +1,19 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +22,7 @@ import (
 
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/audit"
+	"github.com/statledger/statledger/client/chain"
 	"github.com/statledger/statledger/client/dashboard"
 	"github.com/statledger/statledger/client/ledgerapi"
 	"github.com/statledger/statledger/policies"
@@ -100,10 +106,13 @@ func TestDashboardShowsAReleasedQueryTrailAndNewQueriesLive(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	// The regulator's view: its own peer, the shared blob store, the collective keys.
+	// The regulator's view: its own peer, the shared blob store, the collective keys,
+	// and every audit compares the blocks of the regulator's and three other peers.
 	reg := connectRaw(t, regulator)
 	api := ledgerapi.New(reg)
-	auditor, err := audit.New(api, f.store, f.keys.cache)
+	sources := openChain(t, regulatorProfile(t, statOffice, hospitalA, hospitalB))
+	auditor, err := audit.New(api, f.store, f.keys.cache, audit.WithChainRequired(),
+		audit.WithChainFrom(func(ctx context.Context) (audit.Chain, error) { return chain.Compare(ctx, sources) }))
 	require.NoError(t, err)
 	_, err = f.awaitQuery(ctx, regulator, q.ID, "released", hasStatus(ledger.StatusReleased))
 	require.NoError(t, err)
@@ -194,9 +203,12 @@ func TestDashboardShowsAReleasedQueryTrailAndNewQueriesLive(t *testing.T) {
 		names = append(names, c.Name)
 		require.Equal(t, "pass", c.Status, "check %s: %s", c.Name, c.Text)
 	}
-	for _, c := range audit.QueryChecks {
+	for _, c := range append(audit.QueryChecks, audit.CheckChain) {
 		require.Contains(t, names, string(c))
 	}
+	chainBadge, err := chromedp.Run(page, chromedp.Text(chromedp.CSS(`#chain`)))
+	require.NoError(t, err)
+	require.Equal(t, "CHAIN: PASS", strings.ToUpper(chainBadge))
 	row := fmt.Sprintf(`#queries tr[data-query-id=%q]`, q.ID)
 	verdict, err := chromedp.Run(page, chromedp.AttributeValue(chromedp.CSS(row), "data-audit"))
 	require.NoError(t, err)
@@ -270,4 +282,72 @@ func txIDs[T any](records []T, txID func(T) string) []string {
 		out = append(out, txID(r))
 	}
 	return slices.Clip(out)
+}
+
+// TestDashboardCommandServesAndStopsOnSIGTERM runs the built `statledger audit serve` as
+// the Regulator: it serves the page, /healthz and /metrics over the real network, and
+// stops cleanly on SIGTERM with an open event stream.
+func TestDashboardCommandServesAndStopsOnSIGTERM(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "statledger")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./client/cmd/statledger")
+	build.Dir = filepath.Join("..", "..")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "build statledger: %s", out)
+	c := newCLIEnv(t)
+
+	cmd := exec.CommandContext(ctx, bin, "--profile", c.profiles[regulator], "audit", "serve", "--listen", "127.0.0.1:0", "--debounce", "50ms")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr syncLog
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill() }() // after a failure; an error once it exited
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	m := regexp.MustCompile(`^audit dashboard on (http://127\.0\.0\.1:\d+/) `).FindStringSubmatch(line)
+	require.NotNil(t, m, "the first line names the address: %q", line)
+	base := m[1]
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
+	}
+	code, body := get("healthz")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"status":"ok"`)
+	require.Eventually(t, func() bool {
+		code, body := get("api/overview")
+		return code == http.StatusOK && strings.Contains(body, `"name":"statledger-demo"`)
+	}, time.Minute, 100*time.Millisecond, "the overview of the consortium; stderr: %s", stderr.String())
+	code, body = get("")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "statledger audit")
+	code, body = get("api/queries/not%20an%20id")
+	require.Equal(t, http.StatusBadRequest, code, body)
+	code, body = get("metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "statledger_dashboard_sse_clients")
+
+	stream, err := http.Get(base + "api/events")
+	require.NoError(t, err)
+	defer stream.Body.Close()
+	require.Equal(t, http.StatusOK, stream.StatusCode)
+	t0 := time.Now()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "exit status 0 on SIGTERM; stderr: %s", stderr.String())
+	case <-time.After(15 * time.Second):
+		t.Fatalf("statledger audit serve did not stop within 15 s of SIGTERM; stderr: %s", stderr.String())
+	}
+	t.Logf("e2e: statledger audit serve stopped %.2f s after SIGTERM with an event stream open", time.Since(t0).Seconds())
+	require.Contains(t, stderr.String(), "dashboard stopped")
 }

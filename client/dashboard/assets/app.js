@@ -118,7 +118,7 @@
       card.dataset.dataset = d.id;
       card.append(el('div', 'card-head',
         el('div', '', el('div', 'strong', d.title), code(d.id, 'small')),
-        el('div', 'right', chip(d.status), ' ', badge(d.audit))));
+        el('div', 'right', chip(d.status), ' ', badge(d.audit, d.stale ? d.audit + ' · re-auditing' : d.audit))));
       const bar = el('div', 'bar');
       const fill = el('div', 'fill');
       fill.style.width = Math.max(0, Math.min(100, d.budget.spentPercent)) + '%';
@@ -133,7 +133,7 @@
       const tb = el('tbody');
       for (const s of d.submissions) {
         const tr = el('tr', s.status === 'superseded' ? 'dim' : '',
-          el('td', '', code(s.id)), el('td', '', s.provider), el('td', '', s.period),
+          el('td', '', code(s.id, 'tx')), el('td', '', s.provider), el('td', '', s.period),
           el('td', 'num', s.records.toLocaleString('en')), el('td', '', s.status), el('td', '', code(s.txID, 'tx')));
         tr.title = 'submitted ' + fmtTime(s.submittedAt) + ' UTC';
         tb.append(tr);
