@@ -63,10 +63,10 @@ pages over server-sent events. It also serves /healthz (200 while the ledger ans
 503 with the reason otherwise) and /metrics (Prometheus).
 
 Run it as the regulator, with a profile whose blob store holds the inputs; when the
-profile lists other organisations' peers, every audit compares their blocks too. It listens on
-127.0.0.1 by default: the page shows everything on the ledger, so put it behind an
-authenticating proxy before listening elsewhere. It stops on SIGINT or SIGTERM. Logs are
-JSON lines on stderr.`,
+profile lists other organisations' peers, every audit compares their blocks too. It
+listens on 127.0.0.1 by default: the page shows everything on the ledger, so put it
+behind an authenticating proxy before listening elsewhere. It stops on SIGINT or
+SIGTERM. Logs are JSON lines on stderr.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, _, err := net.SplitHostPort(listen); err != nil {
