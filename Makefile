@@ -50,8 +50,11 @@ test: fabric build ## run every test: unit tests, then end-to-end tests on a rea
 e2e = $(3) $(GO) test -count=1 -timeout 30m -v $(if $(1),-run '$(1)') ./test-network/e2e/ 2>&1 | tee $(BUILD)/$(2).log | \
 	grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e:|report:'; exit $${PIPESTATUS[0]}
 
-test-faults: fabric build ## fault scenarios on a fresh network with three Raft orderers, and their report
-	$(call e2e,^TestFault,faults,STATLEDGER_E2E_ORDERERS=3)
+# FAULT_SCALE multiplies the fault scenarios' submission bursts (default 1, the size `make test` runs).
+FAULT_SCALE ?=
+
+test-faults: fabric build ## fault scenarios on a fresh network with three Raft orderers, and their report (FAULT_SCALE=5 for bigger bursts)
+	$(call e2e,^TestFault,faults,STATLEDGER_E2E_ORDERERS=3 $(if $(FAULT_SCALE),STATLEDGER_FAULT_SCALE=$(FAULT_SCALE)))
 
 test-attacks: fabric build ## attack scenarios on the local network, and their report
 	$(call e2e,^TestAttack,attacks)

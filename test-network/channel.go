@@ -55,19 +55,9 @@ func (n *Network) joinOrderers(ctx context.Context) error {
 
 // waitRaftLeader waits until one orderer reports itself Raft leader of the channel.
 func (n *Network) waitRaftLeader(ctx context.Context) error {
-	client := &http.Client{Timeout: time.Second}
-	want := fmt.Sprintf(`consensus_etcdraft_is_leader{channel="%s"} 1`, n.layout.ChannelID)
 	for {
-		for _, o := range n.layout.Orderers {
-			resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", o.OpsPort))
-			if err != nil {
-				continue
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.Contains(string(body), want) {
-				return nil
-			}
+		if leader, err := n.RaftLeader(ctx); err == nil && leader != "" {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -75,6 +65,34 @@ func (n *Network) waitRaftLeader(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// RaftLeader returns the name of the orderer (orderer0, ...) that reports itself Raft
+// leader of the channel on its operations endpoint's /metrics, or "" when none does (an
+// election is under way, or the orderers are down). Orderers that do not answer are
+// skipped; the error is only the context's.
+func (n *Network) RaftLeader(ctx context.Context) (string, error) {
+	client := &http.Client{Timeout: time.Second}
+	want := fmt.Sprintf(`consensus_etcdraft_is_leader{channel="%s"} 1`, n.layout.ChannelID)
+	for _, o := range n.layout.Orderers {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", o.OpsPort), nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), want) {
+			return o.Name, nil
+		}
+	}
+	return "", nil
 }
 
 // joinPeers joins every organisation's peer to the channel, unless it already is.

@@ -144,6 +144,16 @@ func (n *Network) StopNode(name string) error {
 	return n.stop(nd, 10*time.Second)
 }
 
+// KillNode kills one node with SIGKILL, as a crash would: no graceful shutdown. It keeps
+// the node's data; StartNode brings it back.
+func (n *Network) KillNode(name string) error {
+	nd, err := n.node(name)
+	if err != nil {
+		return err
+	}
+	return n.stop(nd, 0)
+}
+
 // StartNode starts one stopped node and waits until it is ready.
 func (n *Network) StartNode(ctx context.Context, name string) error {
 	nd, err := n.node(name)

@@ -141,14 +141,19 @@ func resolvedPath(path string) string {
 }
 
 // stop sends SIGTERM to a running node, then SIGKILL if it has not exited within the
-// grace period, and removes its PID file.
+// grace period (at once for a zero grace period), and removes its PID file once the
+// process is gone.
 func (n *Network) stop(nd node, grace time.Duration) error {
 	pid, ok := n.running(nd)
 	if !ok {
 		_ = os.Remove(n.pidFile(nd.name))
 		return nil
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	sig := syscall.SIGTERM
+	if grace == 0 {
+		sig = syscall.SIGKILL
+	}
+	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stop %s (pid %d): %w", nd.name, pid, err)
 	}
 	deadline := time.Now().Add(grace)
@@ -159,7 +164,12 @@ func (n *Network) stop(nd node, grace time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	_ = syscall.Kill(pid, syscall.SIGKILL)
-	time.Sleep(100 * time.Millisecond)
+	for range 100 {
+		if _, alive := n.running(nd); !alive {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return os.Remove(n.pidFile(nd.name))
 }
 

@@ -203,6 +203,7 @@ func TestStartAndStop(t *testing.T) {
 	}{
 		{name: "a node that honours SIGTERM stops within the grace period", mode: "sleep", grace: 10 * time.Second},
 		{name: "a node that ignores SIGTERM is killed after the grace period", mode: "ignore-term", grace: 300 * time.Millisecond},
+		{name: "a zero grace period kills at once, as a crash would", mode: "ignore-term", grace: 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,6 +226,9 @@ func TestStartAndStop(t *testing.T) {
 			start := time.Now()
 			require.NoError(t, n.stop(nd, tc.grace))
 			require.Less(t, time.Since(start), tc.grace+5*time.Second)
+			if tc.grace == 0 {
+				require.Less(t, time.Since(start), time.Second, "SIGKILL at once")
+			}
 			require.Eventually(t, func() bool {
 				return syscall.Kill(pid, 0) == syscall.ESRCH
 			}, 5*time.Second, 20*time.Millisecond, "the process is gone")

@@ -14,7 +14,9 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -54,6 +56,10 @@ func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2)
 }
 
+// DefaultCommitWait bounds the wait for a submitted transaction's commit before the
+// same signed transaction is sent to the ordering service again (see Client.Submit).
+const DefaultCommitWait = 15 * time.Second
+
 // DefaultRetry rides out a peer or orderer restart (Raft elects a leader in about 5–7 s).
 var DefaultRetry = Retry{Attempts: 8, Backoff: 200 * time.Millisecond, MaxBackoff: 3 * time.Second}
 
@@ -66,6 +72,9 @@ type Client struct {
 	target   Target
 	mspID    string
 	retry    Retry
+	// commitWait is how long a submitted transaction may take to commit before it is
+	// sent again; zero means DefaultCommitWait.
+	commitWait time.Duration
 	// creator and sign make the requests the client sends to its peer's own services
 	// (blocks.go), bypassing the gateway's routing.
 	creator []byte
@@ -148,20 +157,72 @@ func (c *Client) Close() error {
 	return errors.Join(c.gateway.Close(), c.conn.Close())
 }
 
-// Submit endorses, orders and commits a transaction and returns its result. Transient
-// failures are retried with a fresh proposal (see Retry); a chaincode error is returned at
-// once as an error that wraps a *ledger.Error.
+// Submit endorses, orders and commits a transaction and returns its result. A chaincode
+// error is returned at once as an error that wraps a *ledger.Error. Transient failures
+// are retried (see Retry): before the transaction is endorsed, and when the peers
+// invalidate it for a read conflict, with a fresh proposal; once it is endorsed, by
+// sending the same signed transaction again (see below), so that a transaction that
+// reached the ledger while the client lost sight of it (its peer or an orderer died
+// meanwhile) is not proposed a second time.
+//
+// An ordering service that loses a transaction it has accepted (a Raft leader killed
+// before the transaction reached a block) would leave the commit unconfirmed for ever:
+// when the commit has not come within DefaultCommitWait, Submit sends the same signed
+// transaction again. Peers invalidate a copy that arrives after the original committed
+// (duplicate transaction ID) and report the original's status for the ID, so the
+// transaction takes effect at most once.
 func (c *Client) Submit(ctx context.Context, fn string, args ...string) ([]byte, error) {
+	var tx *client.Transaction
 	var result []byte
 	err := c.withRetry(ctx, func() error {
-		var err error
-		result, err = c.contract.SubmitWithContext(ctx, fn, client.WithArguments(args...))
-		return err
+		if tx == nil {
+			proposal, err := c.contract.NewProposal(fn, client.WithArguments(args...))
+			if err != nil {
+				return err
+			}
+			if tx, err = proposal.EndorseWithContext(ctx); err != nil {
+				tx = nil
+				return err
+			}
+		}
+		st, err := c.commit(ctx, tx)
+		switch {
+		case err != nil:
+			return err
+		case !st.Successful:
+			tx = nil
+			return commitFailed(st.TransactionID, st.Code)
+		}
+		result = tx.Result()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit %s: %w", fn, err)
 	}
 	return result, nil
+}
+
+// commit sends an endorsed transaction to the ordering service and waits for its
+// commit status, sending it again after each DefaultCommitWait without one (see Submit).
+func (c *Client) commit(ctx context.Context, tx *client.Transaction) (*client.Status, error) {
+	wait := c.commitWait
+	if wait == 0 {
+		wait = DefaultCommitWait
+	}
+	for {
+		commit, err := tx.SubmitWithContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, wait)
+		st, err := commit.StatusWithContext(waitCtx)
+		// gRPC may report the deadline a moment before the context records it.
+		lost := ctx.Err() == nil && (waitCtx.Err() != nil || status.Code(err) == codes.DeadlineExceeded)
+		cancel()
+		if err == nil || !lost {
+			return st, err
+		}
+	}
 }
 
 // Evaluate runs a read-only transaction on the client's peer and returns its result,

@@ -64,12 +64,14 @@ func classify(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	if already := (*Error)(nil); errors.As(err, &already) {
+		return err
+	}
 	e := &Error{cause: err}
 	var commitErr *client.CommitError
 	if errors.As(err, &commitErr) {
 		e.TxID = commitErr.TransactionID
-		e.Transient = commitErr.Code == peer.TxValidationCode_MVCC_READ_CONFLICT ||
-			commitErr.Code == peer.TxValidationCode_PHANTOM_READ_CONFLICT
+		e.Transient = transientCommit(commitErr.Code)
 		return e
 	}
 	var txErr *client.TransactionError
@@ -91,6 +93,18 @@ func classify(err error) error {
 		}
 	}
 	return e
+}
+
+// transientCommit reports whether a transaction invalidated with code may commit when
+// proposed afresh: a read conflict with a concurrent transaction.
+func transientCommit(code peer.TxValidationCode) bool {
+	return code == peer.TxValidationCode_MVCC_READ_CONFLICT || code == peer.TxValidationCode_PHANTOM_READ_CONFLICT
+}
+
+// commitFailed is the error of a transaction the peers invalidated with code.
+func commitFailed(txID string, code peer.TxValidationCode) *Error {
+	return &Error{cause: fmt.Errorf("transaction %s failed to commit with status code %d (%s)", txID, int32(code), code),
+		TxID: txID, Transient: transientCommit(code)}
 }
 
 // chaincodeError finds the chaincode's own error in a gateway error: first in the

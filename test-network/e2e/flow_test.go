@@ -184,13 +184,20 @@ type flow struct {
 func newFlow(t testing.TB, ctx context.Context) *flow {
 	t.Helper()
 	keys := sharedFlowKeys(t)
-	dir := t.TempDir()
-	store, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
+	store, err := blobstore.Open(ctx, "file://"+filepath.Join(t.TempDir(), "blobs"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
+	return newFlowWith(t, ctx, keys, store, flowRetry)
+}
+
+// newFlowWith is newFlow for a given collective key and blob store, with clients that
+// retry transient failures by retry.
+func newFlowWith(t testing.TB, ctx context.Context, keys *flowKeys, store *blobstore.Bucket, retry fabric.Retry) *flow {
+	t.Helper()
+	dir := t.TempDir()
 	f := &flow{keys: keys, store: store, api: map[string]*ledgerapi.API{}, orgOf: map[string]string{}, holders: map[string]*keyholder.Holder{}}
 	for _, o := range env.Net.Definition().Orgs {
-		f.api[o.Name] = connect(t, o.Name, fabric.WithRetry(flowRetry))
+		f.api[o.Name] = connect(t, o.Name, fabric.WithRetry(retry))
 		f.orgOf[o.MSPID] = o.Name
 	}
 	for msp, share := range keys.shares {
@@ -201,6 +208,7 @@ func newFlow(t testing.TB, ctx context.Context) *flow {
 	}
 	f.releaser = &analyst.Releaser{Ledger: f.api[statOffice], Store: store, Keys: keys.cache,
 		Key: func(*params.Set) (*decrypt.AnalystKey, error) { return keys.analyst, nil }}
+	var err error
 	f.analystKeyDigest, f.analystKeyURI, err = analyst.PublishKey(ctx, store, keys.analyst)
 	require.NoError(t, err)
 	return f
@@ -867,6 +875,7 @@ func noiseBound(t testing.TB, ds ledger.Dataset, q ledger.Query, set *params.Set
 // flowData is a dataset with both hospitals' submissions and the records behind them.
 type flowData struct {
 	ds   ledger.Dataset
+	subs []ledger.Submission
 	recs []flowRecord
 }
 
@@ -880,7 +889,7 @@ func (f *flow) hospitalsSubmit(t testing.TB, ctx context.Context, policyFile str
 		n   int
 	}{{hospitalA, nA}, {hospitalB, nB}} {
 		data := synthCSV(t, p.org, uint64(100+i), p.n)
-		f.submit(t, ctx, p.org, d.ds, "2026", data, p.n)
+		d.subs = append(d.subs, f.submit(t, ctx, p.org, d.ds, "2026", data, p.n))
 		d.recs = append(d.recs, parseAdmissions(t, d.ds.Schema, data)...)
 	}
 	require.Len(t, d.recs, nA+nB)

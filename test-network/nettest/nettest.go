@@ -39,6 +39,9 @@ type Env struct {
 	Fresh bool
 	// StartTime is how long bringing the fresh network to readiness took.
 	StartTime time.Duration
+	// BinDir holds statledger's binaries, built by Start: the statledger CLI, the
+	// chaincode servers and the chaincode builder.
+	BinDir string
 }
 
 // Start returns a ready network. progress receives the network's step lines.
@@ -79,7 +82,7 @@ func Start(ctx context.Context, progress func(string, ...any)) (*Env, error) {
 	if existing, err := testnetwork.New(opts); reuse && err == nil {
 		if s, err := existing.Status(); err == nil && s.Up() {
 			progress("reusing the network running in %s", opts.StateDir)
-			return &Env{Net: existing}, nil
+			return &Env{Net: existing, BinDir: binDir}, nil
 		}
 	}
 	if opts.StateDir, err = os.MkdirTemp("", "statledger-e2e-"); err != nil {
@@ -94,7 +97,7 @@ func Start(ctx context.Context, progress func(string, ...any)) (*Env, error) {
 		_ = n.Down(false)
 		return nil, fmt.Errorf("start network (state kept in %s): %w", opts.StateDir, err)
 	}
-	return &Env{Net: n, Fresh: true, StartTime: time.Since(t0)}, nil
+	return &Env{Net: n, Fresh: true, StartTime: time.Since(t0), BinDir: binDir}, nil
 }
 
 // Stop tears down a network this Env started and removes its state; a reused network is
@@ -124,10 +127,10 @@ func (e *Env) ConnectTo(org, chaincode string, opts ...fabric.Option) (*fabric.C
 
 func buildBinaries(ctx context.Context, root, binDir string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", binDir+string(os.PathSeparator),
-		"./chaincode/cmd/statledger-cc", "./chaincode/cmd/benchkv-cc", "./test-network/cmd/ccaas-builder")
+		"./client/cmd/statledger", "./chaincode/cmd/statledger-cc", "./chaincode/cmd/benchkv-cc", "./test-network/cmd/ccaas-builder")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build chaincode servers and builder: %w: %s", err, out)
+		return fmt.Errorf("build the statledger CLI, chaincode servers and builder: %w: %s", err, out)
 	}
 	return nil
 }
