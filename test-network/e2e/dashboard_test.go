@@ -290,11 +290,7 @@ func txIDs[T any](records []T, txID func(T) string) []string {
 func TestDashboardCommandServesAndStopsOnSIGTERM(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "statledger")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./client/cmd/statledger")
-	build.Dir = filepath.Join("..", "..")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "build statledger: %s", out)
+	bin := filepath.Join(env.BinDir, "statledger") // nettest built it
 	c := newCLIEnv(t)
 
 	cmd := exec.CommandContext(ctx, bin, "--profile", c.profiles[regulator], "audit", "serve", "--listen", "127.0.0.1:0", "--debounce", "50ms")
