@@ -600,3 +600,26 @@ func TestEventsRereadAndReauditWhatTheyName(t *testing.T) {
 	require.Contains(t, string(metrics), `statledger_dashboard_events_received_total{record="other"} 1`)
 	require.Contains(t, string(metrics), `statledger_dashboard_events_received_total{record="submission"} 1`)
 }
+
+func TestADatasetThatCannotBeAuditedDoesNotHideTheOthers(t *testing.T) {
+	h := start(t, dashboard.Config{}, func(h *harness) {
+		h.l.datasets["broken"] = ledger.Dataset{ID: "broken", Title: "Broken", Status: ledger.StatusActive}
+		q := h.l.queries[pending]
+		q.ID, q.DatasetID = "q-broken", "broken"
+		h.l.queries[q.ID] = q
+		h.a.broken = map[string]bool{"broken": true}
+	})
+	o := h.overview(t, audited)
+	for _, q := range o.Queries {
+		want := map[string]string{released: dashboard.VerdictPass, pending: dashboard.VerdictPending, "q-broken": dashboard.VerdictError}[q.ID]
+		require.Equal(t, want, q.Audit, q.ID)
+	}
+	for _, d := range o.Datasets {
+		want := map[string]string{datasetID: dashboard.VerdictPass, "broken": dashboard.VerdictError}[d.ID]
+		require.Equal(t, want, d.Audit, d.ID)
+	}
+	var d dashboard.QueryDetail
+	h.getJSON(t, "/api/queries/q-broken", http.StatusOK, &d)
+	require.Equal(t, "the audit could not run: dataset broken: collective key not found", d.AuditError)
+	require.Equal(t, []audit.Scope{{}, {DatasetID: "admissions-2026"}, {DatasetID: "broken"}}, h.a.calls()[:3])
+}

@@ -188,6 +188,8 @@ type fakeAuditor struct {
 	scopes  []audit.Scope
 	failing map[string]bool
 	err     error
+	// broken names datasets whose audit cannot run: any scope covering one fails.
+	broken map[string]bool
 }
 
 var _ dashboard.Auditor = (*fakeAuditor)(nil)
@@ -201,6 +203,14 @@ func (a *fakeAuditor) Run(ctx context.Context, sc audit.Scope) (*audit.Report, e
 	if err != nil {
 		return nil, err
 	}
+	a.l.mu.Lock()
+	for id := range a.broken {
+		if sc.DatasetID == id || sc.QueryID != "" && a.l.queries[sc.QueryID].DatasetID == id || sc == (audit.Scope{}) {
+			a.l.mu.Unlock()
+			return nil, fmt.Errorf("dataset %s: collective key not found", id)
+		}
+	}
+	a.l.mu.Unlock()
 	rep := &audit.Report{Scope: sc, GeneratedAt: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC), Passed: true,
 		Chain: audit.ChainReport{Blocks: 12, Peers: []audit.PeerChain{{Org: "StatOfficeMSP", Height: 12, TipHash: "ab"}, {Org: "RegulatorMSP", Height: 12, TipHash: "ab"}},
 			Check: audit.Check{Name: audit.CheckChain, Status: audit.StatusPass, Detail: "2 peers agree"}}}

@@ -37,7 +37,12 @@ func (s *Server) refresh(ctx context.Context, ch changes) changes {
 
 	scopes := auditScopes(ch.all, snap)
 	for _, sc := range scopes {
-		s.runAudit(ctx, sc)
+		if err := s.runAudit(ctx, sc); err != nil && sc == (audit.Scope{}) {
+			// One dataset that cannot be audited must not hide the others' audits.
+			for _, id := range slices.Sorted(maps.Keys(snap.datasets)) {
+				_ = s.runAudit(ctx, audit.Scope{DatasetID: id})
+			}
+		}
 	}
 	if len(scopes) > 0 {
 		s.publish(changed)
@@ -230,8 +235,9 @@ func auditScopes(all bool, snap snapshot) []audit.Scope {
 	return out
 }
 
-// runAudit runs one audit and puts its report into the view.
-func (s *Server) runAudit(ctx context.Context, sc audit.Scope) {
+// runAudit runs one audit and puts its report, or its error, into the view. It returns
+// the audit's error.
+func (s *Server) runAudit(ctx context.Context, sc audit.Scope) error {
 	t0 := time.Now()
 	rep, err := s.auditor.Run(ctx, sc)
 	s.metrics.auditDuration.Observe(time.Since(t0).Seconds())
@@ -245,7 +251,12 @@ func (s *Server) runAudit(ctx context.Context, sc audit.Scope) {
 		for _, id := range s.scopeQueries(sc) {
 			s.audits[id] = &auditState{done: true, at: now, err: msg}
 		}
-		return
+		for id := range s.datasets {
+			if sc.QueryID == "" && (sc.DatasetID == "" || sc.DatasetID == id) {
+				s.dsAudits[id] = &auditState{done: true, at: now, err: msg}
+			}
+		}
+		return err
 	}
 	for _, q := range rep.Queries {
 		a := &auditState{done: true, at: rep.GeneratedAt, checks: q.Checks, passed: q.Passed}
@@ -260,6 +271,7 @@ func (s *Server) runAudit(ctx context.Context, sc audit.Scope) {
 		s.chain = &c
 	}
 	s.metrics.failingChecks.Set(float64(s.failingChecks()))
+	return nil
 }
 
 // scopeQueries are the queries of the view an audit scope covers. Called with s.mu held.
