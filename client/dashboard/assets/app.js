@@ -195,7 +195,8 @@
     box.dataset.queryId = d.id;
     box.append(el('div', 'detail-head',
       el('div', '', el('h2', '', 'Query ', code(d.id)), el('div', 'desc', d.description)),
-      el('div', 'right', chip(d.status, 'status-' + d.status.replace(/[^a-z]/g, '')), ' ', badge(d.audit))));
+      el('div', 'right', chip(d.status, 'status-' + d.status.replace(/[^a-z]/g, '')), ' ',
+        badge(d.audit, d.stale ? d.audit + ' · re-auditing' : d.audit))));
     box.append(el('dl', 'facts',
       el('dt', '', 'Dataset'), el('dd', '', code(d.datasetID)),
       el('dt', '', 'Requester'), el('dd', '', d.requester),
@@ -301,7 +302,15 @@
     const es = new EventSource('api/events');
     es.addEventListener('hello', () => { live(true, 'live'); refresh(); });
     es.addEventListener('update', () => { refresh(); });
-    es.onerror = () => { live(false, 'reconnecting…'); };
+    es.onerror = () => {
+      if (es.readyState === EventSource.CLOSED) {
+        // Refused (too many pages follow updates, or the server stopped): try anew.
+        live(false, 'offline · retrying');
+        setTimeout(follow, 10000);
+      } else {
+        live(false, 'reconnecting…');
+      }
+    };
   }
 
   window.addEventListener('hashchange', refresh);
