@@ -37,6 +37,9 @@ func (s *Server) refresh(ctx context.Context, ch changes) changes {
 
 	scopes := auditScopes(ch.all, snap)
 	for _, sc := range scopes {
+		if ctx.Err() != nil {
+			return changes{} // stopping
+		}
 		if err := s.runAudit(ctx, sc); err != nil && sc == (audit.Scope{}) {
 			// One dataset that cannot be audited must not hide the others' audits.
 			for _, id := range slices.Sorted(maps.Keys(snap.datasets)) {
