@@ -135,17 +135,22 @@ func (n *Network) writePeerConfig(p network.Peer) error {
 		"peer.gossip.bootstrap":        addr,
 		"peer.gossip.endpoint":         addr,
 		"peer.gossip.externalEndpoint": addr,
-		"peer.tls.enabled":             true,
-		"peer.tls.cert.file":           filepath.Join(tls, "server.crt"),
-		"peer.tls.key.file":            filepath.Join(tls, "server.key"),
-		"peer.tls.rootcert.file":       filepath.Join(tls, "ca.crt"),
-		"peer.mspConfigPath":           filepath.Join(node, "msp"),
-		"peer.localMspId":              p.Org.MSPID,
-		"peer.fileSystemPath":          filepath.Join(dir, "data"),
-		"ledger.snapshots.rootDir":     filepath.Join(dir, "data", "snapshots"),
-		"operations.listenAddress":     "127.0.0.1:" + strconv.Itoa(p.OpsPort),
-		"operations.tls.enabled":       false,
-		"metrics.provider":             "prometheus",
+		// Peers join the channel one after the other: a peer that reaches another
+		// organisation's anchor peer before that one has joined is refused, and tries again
+		// only after reconnectInterval (25 s in the sample), so discovery could not plan an
+		// endorsement for half a minute after start-up.
+		"peer.gossip.reconnectInterval": "2s",
+		"peer.tls.enabled":              true,
+		"peer.tls.cert.file":            filepath.Join(tls, "server.crt"),
+		"peer.tls.key.file":             filepath.Join(tls, "server.key"),
+		"peer.tls.rootcert.file":        filepath.Join(tls, "ca.crt"),
+		"peer.mspConfigPath":            filepath.Join(node, "msp"),
+		"peer.localMspId":               p.Org.MSPID,
+		"peer.fileSystemPath":           filepath.Join(dir, "data"),
+		"ledger.snapshots.rootDir":      filepath.Join(dir, "data", "snapshots"),
+		"operations.listenAddress":      "127.0.0.1:" + strconv.Itoa(p.OpsPort),
+		"operations.tls.enabled":        false,
+		"metrics.provider":              "prometheus",
 		// No Docker here: an empty endpoint in core.yaml itself (an empty environment
 		// variable does not override it) and an external builder for chaincode.
 		"vm.endpoint": "",

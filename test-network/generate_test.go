@@ -70,6 +70,7 @@ func TestWritePeerConfig(t *testing.T) {
 			for _, k := range []string{"bootstrap", "endpoint", "externalEndpoint"} {
 				require.Equal(t, addr, dig(t, tree, "peer", "gossip", k), "gossip.%s", k)
 			}
+			require.Equal(t, "2s", dig(t, tree, "peer", "gossip", "reconnectInterval"), "a refused anchor peer is tried again soon")
 			cc := fmt.Sprintf("127.0.0.1:%d", p.ChaincodePort)
 			require.Equal(t, cc, dig(t, tree, "peer", "chaincodeListenAddress"))
 			require.Equal(t, cc, dig(t, tree, "peer", "chaincodeAddress"))

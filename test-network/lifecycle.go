@@ -104,6 +104,9 @@ func (n *Network) Up(ctx context.Context) (started bool, err error) {
 	if err := step("deploy chaincode", func() error { return n.deployChaincode(ctx, n.statledgerChaincode()) }); err != nil {
 		return true, err
 	}
+	if err := step("wait for gossip membership", func() error { return n.waitGossip(ctx) }); err != nil {
+		return true, err
+	}
 	n.progress("%-28s %6.2fs", "network ready in", time.Since(t0).Seconds())
 	return true, nil
 }

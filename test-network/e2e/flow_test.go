@@ -365,6 +365,13 @@ func (f *flow) approve(t testing.TB, ctx context.Context, q ledger.Query, ft *fl
 // posted for q.
 func (f *flow) compute(t testing.TB, ctx context.Context, org string, ds ledger.Dataset, q ledger.Query, prior int, ft *flowTimes) ledger.Result {
 	t.Helper()
+	return f.computeWith(t, ctx, org, f.api[org], ds, q, prior, ft)
+}
+
+// computeWith is compute with the worker reaching the ledger through l (org's client,
+// or a test's wrapper of it).
+func (f *flow) computeWith(t testing.TB, ctx context.Context, org string, l worker.Ledger, ds ledger.Dataset, q ledger.Query, prior int, ft *flowTimes) ledger.Result {
+	t.Helper()
 	t0 := time.Now()
 	_, err := f.awaitQuery(ctx, org, q.ID, "approved", hasStatus(ledger.StatusApproved))
 	require.NoError(t, err)
@@ -375,7 +382,7 @@ func (f *flow) compute(t testing.TB, ctx context.Context, org string, ds ledger.
 	require.NoError(t, err)
 	ft.Waiting += time.Since(t0)
 	var log bytes.Buffer // slog's handler serialises the worker's writes
-	w, err := worker.New(worker.Config{Datasets: []string{ds.ID}}, f.api[org], f.store, f.keys.cache,
+	w, err := worker.New(worker.Config{Datasets: []string{ds.ID}}, l, f.store, f.keys.cache,
 		worker.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
 	require.NoError(t, err)
 	sum, err := w.Once(ctx)

@@ -15,7 +15,7 @@ import (
 // what a fault or attack scenario expected, what the network did, and how many
 // acknowledged submissions (or other records) were lost.
 type scenario struct {
-	Suite    string // "faults" or "attacks"
+	Suite    string // "faults", "attacks" or "tamper"
 	Name     string
 	Expected string
 	Observed string
