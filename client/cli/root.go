@@ -109,6 +109,7 @@ STATLEDGER_* variables and flags override its fields.`,
 	pf.StringVar(&a.peer, "peer", "", "peer gateway host:port (overrides the profile's peerEndpoint)")
 	// `statledger audit` runs the audit itself; its subcommands are attached to it here.
 	auditCmd := a.auditCommand()
+	auditCmd.AddCommand(a.auditServeCommand())
 	root.AddCommand(a.consortiumCommand(), a.datasetCommand(), a.queryCommand(), a.dataCommand(), a.synthCommand(), a.workerCommand(), a.decryptCommand(), a.keyholderCommand(), auditCmd)
 	return root
 }
