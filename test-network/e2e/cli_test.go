@@ -517,7 +517,7 @@ func TestCLIBadCommandLines(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"an unknown command", []string{"audit"}, `unknown command "audit" for "statledger"`},
+		{"an unknown command", []string{"publish"}, `unknown command "publish" for "statledger"`},
 		{"an unknown verb", []string{"query", "withdraw", "q-1"}, `unknown command "withdraw" for statledger query`},
 		{"an unknown flag", []string{"query", "list", "--dataset", "ds-1", "--all"}, "unknown flag: --all"},
 		{"a missing required flag", []string{"query", "list"}, `required flag(s) "dataset" not set`},
