@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/audit"
 	"github.com/statledger/statledger/client/blobstore"
-	"github.com/statledger/statledger/client/chain"
 	"github.com/statledger/statledger/client/profile"
 )
 
@@ -90,14 +88,7 @@ fails. Run it as an auditor (or a member): only they may read the histories.`,
 					opts = append(opts, audit.WithChainRequired())
 				}
 				if (!asked || comparePeers) && len(p.Peers) > 0 {
-					opts = append(opts, audit.WithChainFrom(func(ctx context.Context) (audit.Chain, error) {
-						sources, closeAll, err := chain.Open(p)
-						if err != nil {
-							return nil, err
-						}
-						defer closeAll()
-						return chain.Compare(ctx, sources)
-					}))
+					opts = append(opts, audit.WithChainFrom(compareChains(p)))
 				}
 				au, err := audit.New(s.api, store, ceremonyKeys{ledger: s.api, store: store}, opts...)
 				if err != nil {
