@@ -422,7 +422,6 @@ func (a *Auditor) checkComputation(ctx context.Context, dt *datasetTrail, qt *qu
 		e := Evidence{Kind: "result", ID: q.ID, TxID: r.TxID, Digest: r.OutputDigest, Org: r.WorkerMSPID}
 		if r.OutputDigest == want {
 			e.Note = "matches the re-execution"
-			agree++
 		} else {
 			e.Note = "differs from the re-execution " + want
 			liars = append(liars, r.WorkerMSPID)
@@ -433,6 +432,7 @@ func (a *Auditor) checkComputation(ctx context.Context, dt *datasetTrail, qt *qu
 			p.add(e, "worker %s posted input digests other than the frozen ones", r.WorkerMSPID)
 			continue
 		}
+		agree++
 		ev = append(ev, e)
 	}
 	switch {
