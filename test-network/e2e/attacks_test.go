@@ -164,6 +164,7 @@ func clients(t *testing.T) map[string]*fabric.Client {
 // signed by the wrong key. Fabric refuses each before the chaincode runs or before the
 // ordering service accepts it: no block, no record.
 func TestAttackWithoutCertificate(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ds := registerDataset(t, ctx, nil)
@@ -219,6 +220,7 @@ func TestAttackWithoutCertificate(t *testing.T) {
 // member issued: the Outsider organisation's (its CA is not in the channel), and one from
 // a freshly generated CA that claims HospitalA's MSP ID.
 func TestAttackCertificateFromUnknownCA(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ds := registerDataset(t, ctx, nil)
@@ -259,6 +261,7 @@ func TestAttackCertificateFromUnknownCA(t *testing.T) {
 // past the gate (any other outcome, such as NOT_FOUND for
 // placeholder arguments). Nothing is written.
 func TestAttackRoleMatrix(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	tg := newTarget(t, ctx)
@@ -292,6 +295,7 @@ func TestAttackRoleMatrix(t *testing.T) {
 // with well-formed arguments that name real records (see target), and functions that are
 // not transactions of the contract.
 func TestAttackAuditorWrites(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tg := newTarget(t, ctx)
@@ -324,6 +328,7 @@ func TestAttackAuditorWrites(t *testing.T) {
 // TestAttackApproveOwnQuery has StatOffice, a member, approve and reject the query it
 // requested itself; the policy's approval rule excludes the requester.
 func TestAttackApproveOwnQuery(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ds := registerDataset(t, ctx, nil)
@@ -349,6 +354,7 @@ func TestAttackApproveOwnQuery(t *testing.T) {
 // TestAttackApproveTwice has HospitalA approve a query twice (and reject it after
 // approving), before and after the approval rule is met.
 func TestAttackApproveTwice(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ds := registerDataset(t, ctx, nil)
@@ -397,6 +403,7 @@ func TestAttackApproveTwice(t *testing.T) {
 // service orders again (it does not look at transaction IDs), is invalidated by every
 // peer as a duplicate transaction ID and changes nothing.
 func TestAttackReplayedSignedTransaction(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ds := registerDataset(t, ctx, nil)
@@ -464,6 +471,7 @@ func TestAttackReplayedSignedTransaction(t *testing.T) {
 // is answered, no second query is created and nothing is spent twice. The same key with
 // different content is a CONFLICT.
 func TestAttackResentQueryRequest(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	stat, reg := connect(t, statOffice), connect(t, regulator)
@@ -517,6 +525,7 @@ func TestAttackResentQueryRequest(t *testing.T) {
 // own, HospitalA submit its own ciphertext a second time, and a submission name one
 // ciphertext twice.
 func TestAttackReusedCiphertextDigest(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ds := registerDataset(t, ctx, nil)
@@ -550,6 +559,7 @@ func TestAttackReusedCiphertextDigest(t *testing.T) {
 // a statistic it does not allow, more output cells than it allows, more epsilon than
 // one query may spend, and more epsilon than remains of the budget.
 func TestAttackQueryBeyondPolicy(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ds, q := approved(t, ctx, func(p *policies.Policy) {
@@ -605,6 +615,7 @@ func TestAttackQueryBeyondPolicy(t *testing.T) {
 // TestAttackSecondDecryptionShare has a decryptor post a second, different share of a
 // query and the same share again.
 func TestAttackSecondDecryptionShare(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	stat, hospA := connect(t, statOffice), connect(t, hospitalA)
@@ -656,6 +667,7 @@ func oversized(a ledger.Arg) string {
 // TestAttackOversizedArguments sends every argument of every transaction one byte (or
 // one unit) over its limit, as an organisation with the transaction's role.
 func TestAttackOversizedArguments(t *testing.T) {
+	watchScenario(t, "attacks")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	tg := newTarget(t, ctx)

@@ -241,6 +241,7 @@ func (p *cliProcess) wait(t *testing.T, timeout time.Duration) error {
 // query (while it fetches and evaluates), and has HospitalB's worker, another process
 // and organisation, take the job over once the lease expires; the release is exact.
 func TestFaultWorkerKilledMidJobIsTakenOverByAnotherOrganisation(t *testing.T) {
+	watchScenario(t, "faults")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	f := newFaultEnv(t, ctx)
@@ -335,6 +336,7 @@ func (l crashingLedger) PostDecryptionShare(_ context.Context, in ledger.ShareIn
 // holder restarted as a statledger process re-posts the identical bytes, which the
 // ledger records and both peers read back; the release is exact.
 func TestFaultKeyHolderKilledAfterPersistingItsShareRepostsTheSameBytes(t *testing.T) {
+	watchScenario(t, "faults")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	f := newFaultEnv(t, ctx)
@@ -511,6 +513,7 @@ func burstPolicy(total int) func(*policies.Policy) {
 // acknowledged submission is on the ledger afterwards, read through the restarted peer
 // (which caught up) and two others, and a query over all of them is exact.
 func TestFaultMemberPeerKilledDuringASubmissionBurst(t *testing.T) {
+	watchScenario(t, "faults")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	f := newFaultEnv(t, ctx)
@@ -566,6 +569,7 @@ func TestFaultMemberPeerKilledDuringASubmissionBurst(t *testing.T) {
 // time, each to periods of its own: every submission is acknowledged and on the ledger,
 // and a query over all of them is exact.
 func TestFaultTwentyProvidersSubmitConcurrently(t *testing.T) {
+	watchScenario(t, "faults")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	f := newFaultEnv(t, ctx)
@@ -688,6 +692,7 @@ func restartLater(t *testing.T, ctx context.Context, name string, kill bool, pau
 // TestFaultOrdererRestartedMidQuery restarts orderer0 (SIGTERM, start 2 s later) between
 // a query's approval and its computation: the query completes.
 func TestFaultOrdererRestartedMidQuery(t *testing.T) {
+	watchScenario(t, "faults")
 	queryThroughOrdererFault(t, "orderer restarted mid-query", "the query completes; exact release; the audit passes",
 		func(t *testing.T, ctx context.Context) (string, func() string) {
 			name := env.Net.Layout().Orderers[0].Name
@@ -706,6 +711,7 @@ func TestFaultOrdererRestartedMidQuery(t *testing.T) {
 // completes before the killed one is restarted; with one orderer there is no other
 // leader to elect, and the single orderer is killed and restarted instead.
 func TestFaultRaftLeaderKilledMidQuery(t *testing.T) {
+	watchScenario(t, "faults")
 	queryThroughOrdererFault(t, "Raft leader killed mid-query", "the query completes; exact release; the audit passes",
 		func(t *testing.T, ctx context.Context) (string, func() string) {
 			require.NoError(t, waitRaftLeader(ctx))
@@ -763,6 +769,7 @@ func makeUnreadable(t *testing.T, dir string) (how string, restore func()) {
 // is approved: the worker logs clear errors that name the input it cannot fetch, tries
 // again with backoff, and completes the query once the store is back.
 func TestFaultBlobStoreUnreadableForAWhile(t *testing.T) {
+	watchScenario(t, "faults")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	f := newFaultEnv(t, ctx)

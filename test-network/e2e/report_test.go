@@ -16,10 +16,11 @@ import (
 // acknowledged submissions (or other records) were lost.
 type scenario struct {
 	Suite    string // "faults", "attacks" or "tamper"
+	Test     string // the test that recorded the row
 	Name     string
 	Expected string
 	Observed string
-	Lost     int
+	Lost     int // -1: unknown, the test stopped before counting
 	Passed   bool
 }
 
@@ -37,7 +38,28 @@ func report(t testing.TB, suite, name, expected, observed string, lost int) {
 	}
 	scenarios.Lock()
 	defer scenarios.Unlock()
-	scenarios.rows = append(scenarios.rows, scenario{Suite: suite, Name: name, Expected: expected, Observed: observed, Lost: lost, Passed: !t.Failed()})
+	scenarios.rows = append(scenarios.rows, scenario{Suite: suite, Test: t.Name(), Name: name, Expected: expected, Observed: observed, Lost: lost, Passed: !t.Failed()})
+}
+
+// watchScenario makes sure the report shows the scenario test t of suite: a test that
+// fails before it reaches its call of report (a require stops it) gets a failing row
+// named after the test, so that the report never lists only the scenarios that passed.
+// Call it first in every scenario test.
+func watchScenario(t testing.TB, suite string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		scenarios.Lock()
+		defer scenarios.Unlock()
+		for _, r := range scenarios.rows {
+			if r.Test == t.Name() {
+				return
+			}
+		}
+		scenarios.rows = append(scenarios.rows, scenario{Suite: suite, Test: t.Name(), Name: t.Name(),
+			Expected: "see the test's doc comment", Observed: "failed before its end: see the test's log", Lost: -1})
+	})
 }
 
 // printReport writes the recorded scenarios as one table per suite, each line prefixed
@@ -62,7 +84,11 @@ func printReport(w io.Writer) {
 		if !r.Passed {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", verdict, r.Name, r.Expected, r.Observed, r.Lost)
+		lost := "unknown"
+		if r.Lost >= 0 {
+			lost = fmt.Sprint(r.Lost)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", verdict, r.Name, r.Expected, r.Observed, lost)
 	}
 	if tw != nil {
 		tw.Flush()

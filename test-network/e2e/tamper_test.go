@@ -210,6 +210,7 @@ func (w *droppingWorker) PostResult(ctx context.Context, in ledger.ResultInput) 
 // query's release check alone, naming the table's digest and URI, while the first
 // query, whose history is intact, still passes every check.
 func TestTamperEditedReleasedTableIsCaughtAndTheIntactQueryPasses(t *testing.T) {
+	watchScenario(t, "tamper")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	f := newFlow(t, ctx)
@@ -268,6 +269,7 @@ func TestTamperEditedReleasedTableIsCaughtAndTheIntactQueryPasses(t *testing.T) 
 // (its ID, blob digest and provider) and not HospitalA's; the computation cannot be
 // re-executed on the altered input; every other check still passes.
 func TestTamperFlippedSubmissionByteIsNamed(t *testing.T) {
+	watchScenario(t, "tamper")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	f := newFlow(t, ctx)
@@ -316,6 +318,7 @@ func TestTamperFlippedSubmissionByteIsNamed(t *testing.T) {
 // check naming HospitalB's worker and not StatOffice's, although StatOffice's result is
 // the one that disagreed with the first posted.
 func TestTamperLyingWorkerIsDisputedAndNamed(t *testing.T) {
+	watchScenario(t, "tamper")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	f := newFlow(t, ctx)
