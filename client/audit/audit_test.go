@@ -200,6 +200,8 @@ func TestReleaseRecordsThatDisagreeWithTheTableFail(t *testing.T) {
 		{"a URI naming another blob", func(r *ledger.Release) { r.TableURI = "mem://" + blobstore.Digest([]byte("x")) }, "does not name"},
 		{"no published table at all", func(r *ledger.Release) { r.TableURI = "" }, "names no published table"},
 		{"another analyst", func(r *ledger.Release) { r.Analyst = hosA }, "not by the requester"},
+		{"a digest other than the query's", func(r *ledger.Release) { r.TableDigest = blobstore.Digest([]byte("x")) }, "is not the query's"},
+		{"a number of cells other than the query's", func(r *ledger.Release) { r.Cells++ }, "the release has 5 cells, the query 4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, nil)
