@@ -344,9 +344,13 @@ func (a *Auditor) checkInputs(ctx context.Context, dt *datasetTrail, qt *queryTr
 			p.note("cannot read the inputs: %v", err)
 		}
 		for _, ie := range ies {
-			s := owner[ie.Digest]
-			p.add(Evidence{Kind: "blob", ID: s.ID, Digest: ie.Digest, Org: s.Provider, Note: "input blob unreadable or altered"},
-				"the blob of submission %s (provider %s, digest %s) does not verify: %v", s.ID, s.Provider, ie.Digest, ie.Err)
+			s, ok := owner[ie.Digest]
+			e := Evidence{Kind: "blob", ID: s.ID, Digest: ie.Digest, Org: s.Provider, Note: "input blob unreadable or altered"}
+			if !ok {
+				p.add(e, "input blob %s, of none of the query's submissions, does not verify: %v", ie.Digest, ie.Err)
+				continue
+			}
+			p.add(e, "the blob of submission %s (provider %s, digest %s) does not verify: %v", s.ID, s.Provider, ie.Digest, ie.Err)
 		}
 		inputs = nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/audit"
+	"github.com/statledger/statledger/client/blobstore"
 )
 
 // Each case breaks one rule the audit checks, in a way that no other check of the same
@@ -56,6 +57,10 @@ func TestEachRuleOfTheAuditIsCheckedOnItsOwn(t *testing.T) {
 			rs := w.l.results[q.ID]
 			rs[0].InputDigests = rs[0].InputDigests[1:]
 		}, "posted input digests other than the frozen ones; decryption started with 0 matching worker results"},
+		{"an unreadable input digest of none of the submissions", audit.CheckInputs, func(w *world, q ledger.Query) {
+			q.InputDigests = append(slices.Clone(q.InputDigests), blobstore.Digest([]byte("not stored")))
+			w.l.queries[q.ID] = q
+		}, "input blob " + blobstore.Digest([]byte("not stored")) + ", of none of the query's submissions, does not verify"},
 		{"a query record whose request transaction is not its first version's", audit.CheckPolicy, func(w *world, q ledger.Query) {
 			q.TxID = "tx999"
 			w.l.queries[q.ID] = q
