@@ -107,7 +107,7 @@ fails. Run it as an auditor (or a member): only they may read the histories.`,
 					return err
 				}
 				if !rep.Passed {
-					return fmt.Errorf("%w: %s", errAuditFailed, plural(rep.Failures, "check"))
+					return fmt.Errorf("%w: %s", errAuditFailed, failedChecks(rep.Failures))
 				}
 				return nil
 			})
@@ -121,11 +121,12 @@ fails. Run it as an auditor (or a member): only they may read the histories.`,
 	return c
 }
 
-func plural(n int, noun string) string {
+// failedChecks says how many checks failed: "1 check failed", "3 checks failed".
+func failedChecks(n int) string {
 	if n == 1 {
-		return "1 " + noun + " failed"
+		return "1 check failed"
 	}
-	return fmt.Sprintf("%d %ss failed", n, noun)
+	return fmt.Sprintf("%d checks failed", n)
 }
 
 // renderAudit prints an audit report: JSON (the Report), or a verdict, one row per
@@ -135,7 +136,7 @@ func (a *app) renderAudit(format string, rep *audit.Report) error {
 	return a.render(format, rep, func(w io.Writer) {
 		verdict := "PASSED"
 		if !rep.Passed {
-			verdict = "FAILED (" + plural(rep.Failures, "check") + ")"
+			verdict = "FAILED (" + failedChecks(rep.Failures) + ")"
 		}
 		fmt.Fprintf(w, "audit of %s: %s, %d datasets, %d queries, at %s\n", scopeName(rep.Scope), verdict, len(rep.Datasets), len(rep.Queries), rep.GeneratedAt.Format(time.RFC3339))
 		if len(rep.Datasets) > 0 {
