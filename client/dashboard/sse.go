@@ -47,13 +47,6 @@ func (b *broker) unsubscribe(c chan update) {
 	}
 }
 
-// count is the number of open streams.
-func (b *broker) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.clients)
-}
-
 // send hands u to every stream, merged with the update a stream has not taken yet.
 func (b *broker) send(u update) {
 	b.mu.Lock()

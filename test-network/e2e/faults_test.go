@@ -261,7 +261,7 @@ func TestFaultWorkerKilledMidJobIsTakenOverByAnotherOrganisation(t *testing.T) {
 			})
 		}
 	}, "worker", "run", "--lease", lease, "--poll", "1s", "--dataset", d.ds.ID)
-	killedAt := time.Now()
+	var killedAt time.Time
 	var claimLine string
 	select {
 	case claimLine = <-killed:
