@@ -72,13 +72,13 @@ func (c *statsContract) GetSubmission(ctx *txContext, submissionID string) (stri
 // ListSubmissions returns a page of the ledger.Submission records of a dataset, live and
 // superseded, of one period or, when period is empty, of every period; by period, then ID.
 func (c *statsContract) ListSubmissions(ctx *txContext, datasetID, period, bookmark string) (string, error) {
-	return listPage[ledger.Submission](ctx, ledger.ObjDatasetSubmission, periodAttrs(datasetID, period), bookmark, ledger.SubmissionKey)
+	return listPage[ledger.Submission](ctx, ledger.ObjDatasetSubmission, periodAttrs(datasetID, period), bookmark, &follow{indexedID, ledger.SubmissionKey})
 }
 
 // ListLiveSubmissions returns a page of the live ledger.Submission records of a dataset,
 // of one period or, when period is empty, of every period; by period, then provider.
 func (c *statsContract) ListLiveSubmissions(ctx *txContext, datasetID, period, bookmark string) (string, error) {
-	return listPage[ledger.Submission](ctx, ledger.ObjLive, periodAttrs(datasetID, period), bookmark, ledger.SubmissionKey)
+	return listPage[ledger.Submission](ctx, ledger.ObjLive, periodAttrs(datasetID, period), bookmark, &follow{liveSubmissionID, ledger.SubmissionKey})
 }
 
 // GetQuery returns a ledger.Query.
@@ -88,7 +88,7 @@ func (c *statsContract) GetQuery(ctx *txContext, queryID string) (string, error)
 
 // ListQueries returns a page of the ledger.Query records of a dataset, by ID.
 func (c *statsContract) ListQueries(ctx *txContext, datasetID, bookmark string) (string, error) {
-	return listPage[ledger.Query](ctx, ledger.ObjDatasetQuery, []string{datasetID}, bookmark, ledger.QueryKey)
+	return listPage[ledger.Query](ctx, ledger.ObjDatasetQuery, []string{datasetID}, bookmark, &follow{indexedID, ledger.QueryKey})
 }
 
 // ListApprovals returns the decisions on a query as an array of ledger.Approval, by MSP

@@ -133,6 +133,9 @@ type fakeStub struct {
 	paginated bool
 	writes    map[string][]byte
 	events    []*peer.ChaincodeEvent
+	// roundTrips counts the messages a real shim would exchange with the peer: one per
+	// read, write or delete, two per range query (open and close).
+	roundTrips int
 }
 
 var _ shim.ChaincodeStubInterface = (*fakeStub)(nil)
@@ -161,6 +164,7 @@ func (s *fakeStub) GetCreator() ([]byte, error)                     { return s.c
 func (s *fakeStub) GetTxTimestamp() (*timestamppb.Timestamp, error) { return s.ts, nil }
 
 func (s *fakeStub) GetState(key string) ([]byte, error) {
+	s.roundTrips++
 	v := s.w.state[key]
 	s.reads[key] = v.version
 	return append([]byte(nil), v.value...), nil
@@ -173,11 +177,13 @@ func (s *fakeStub) PutState(key string, value []byte) error {
 	if len(value) == 0 {
 		return errors.New("value must not be empty")
 	}
+	s.roundTrips++
 	s.writes[key] = append([]byte(nil), value...)
 	return nil
 }
 
 func (s *fakeStub) DelState(key string) error {
+	s.roundTrips++
 	s.writes[key] = nil
 	return nil
 }
@@ -205,6 +211,7 @@ func (s *fakeStub) GetStateByPartialCompositeKey(objectType string, attributes [
 	if err != nil {
 		return nil, err
 	}
+	s.roundTrips += 2
 	keys := s.w.sortedKeys(start, end)
 	r := rangeRead{start: start, end: end, keys: keys}
 	for _, k := range keys {
@@ -223,6 +230,7 @@ func (s *fakeStub) GetStateByPartialCompositeKeyWithPagination(objectType string
 		start = bookmark // the peer does the same, unchecked
 	}
 	s.paginated = true
+	s.roundTrips += 2
 	keys := s.w.sortedKeys(start, end)
 	next := ""
 	if len(keys) > int(pageSize) {

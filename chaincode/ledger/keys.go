@@ -13,7 +13,7 @@ package ledger
 //	budget / datasetID                  → Budget (the one key every approval of the dataset writes)
 //	submission / submissionID           → Submission
 //	dataset-submission / datasetID / period / submissionID → submission ID (index, all submissions)
-//	live / datasetID / period / providerMSPID → submission ID (the live submission)
+//	live / datasetID / period / providerMSPID → LiveSubmission (the live submission's ID and digests)
 //	digest / ciphertextDigest           → submission ID (every ciphertext digest ever used)
 //	query / queryID                     → Query
 //	dataset-query / datasetID / queryID → query ID (index)
@@ -80,7 +80,8 @@ func DatasetSubmissionKey(datasetID, period, submissionID string) string {
 	return CompositeKey(ObjDatasetSubmission, datasetID, period, submissionID)
 }
 
-// LiveKey is the key naming the live submission of a provider for a dataset period.
+// LiveKey is the key naming the live submission of a provider for a dataset period (its
+// LiveSubmission entry).
 func LiveKey(datasetID, period, providerMSPID string) string {
 	return CompositeKey(ObjLive, datasetID, period, providerMSPID)
 }
