@@ -105,11 +105,17 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 	}
 	fmt.Fprintf(out, "\nledger throughput: %d clients, %d rounds of %s, medians (batch timeout %s)\n",
 		bc.Clients, bc.Rounds, bc.Duration, testnetwork.DefaultBatchTimeout)
-	fmt.Fprintf(out, "%-36s %9s %s\n", "transaction", "tx/s", "ratio to bare get+put")
-	base := median(rates[0])
+	// A load's ratio is the median of its per-round ratios to the baseline measured just
+	// before it, so that a burst of other work on the machine skews both sides of a pair.
+	fmt.Fprintf(out, "%-36s %9s %6s  %s\n", "transaction", "tx/s", "ratio", "ratio to the bare get+put of each round")
 	for i, l := range loads {
-		m := median(rates[i])
-		fmt.Fprintf(out, "%-36s %9.1f %5.2f\n", l.name, m, m/base)
+		ratios := make([]float64, len(rates[i]))
+		rs := make([]string, len(rates[i]))
+		for r := range rates[i] {
+			ratios[r] = rates[i][r] / rates[0][r]
+			rs[r] = fmt.Sprintf("%.2f", ratios[r])
+		}
+		fmt.Fprintf(out, "%-36s %9.1f %6.2f  %s\n", l.name, median(rates[i]), median(ratios), strings.Join(rs, " "))
 	}
 	printCPU(out, loads, use)
 	fmt.Fprintf(out, "\nmean time per step of one operation (all rounds)\n")
