@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/statledger/statledger/chaincode/ledger"
 	"github.com/statledger/statledger/client/profile"
 )
 
@@ -15,7 +17,9 @@ import (
 // dir, as <org>.yaml in lower case, and returns their paths in definition order. Each
 // profile acts as the organisation's ordinary user (see User), talks to its peer, uses
 // the blob store directory blobDir (shared by all of them) and prints tables; a key
-// holder's key share goes to dir/keys/<org>. Paths in the profiles are absolute. It
+// holder's key share goes to dir/keys/<org>. An auditor's profile also lists every other
+// organisation's peer with its TLS CA, so that the audit can compare the blocks they
+// serve. Paths in the profiles are absolute. It
 // creates the directories it needs and overwrites existing profiles; the network must
 // have been generated, but need not be running. It returns the errors of User and of
 // writing the files.
@@ -46,6 +50,9 @@ func (n *Network) WriteProfiles(dir, blobDir string) ([]string, error) {
 		if org.KeyHolder {
 			p.KeySharePath = filepath.Join(keys, strings.ToLower(org.Name))
 		}
+		if slices.Contains(org.Roles, ledger.RoleAuditor) {
+			p.Peers = n.otherPeers(org.Name)
+		}
 		data, err := yaml.Marshal(p)
 		if err != nil {
 			return nil, fmt.Errorf("encode profile of %s: %w", org.Name, err)
@@ -57,4 +64,19 @@ func (n *Network) WriteProfiles(dir, blobDir string) ([]string, error) {
 		files = append(files, file)
 	}
 	return files, nil
+}
+
+// otherPeers lists the peers of every organisation but the one named, in definition
+// order, as a profile names them.
+func (n *Network) otherPeers(orgName string) []profile.Peer {
+	var out []profile.Peer
+	for _, peer := range n.layout.Peers {
+		if peer.Org.Name == orgName {
+			continue
+		}
+		out = append(out, profile.Peer{
+			Org: peer.Org.Name, Endpoint: fmt.Sprintf("127.0.0.1:%d", peer.ListenPort), TLSCAFile: n.orgTLSCA(peer.Org),
+		})
+	}
+	return out
 }

@@ -12,8 +12,10 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
 )
 
 // Identity is what a client needs to act for an organisation: its signing certificate and
@@ -24,6 +26,9 @@ type Identity struct {
 	KeyFile     string `json:"keyFile" yaml:"keyFile"`
 	PeerAddress string `json:"peerAddress" yaml:"peerAddress"`
 	TLSCAFile   string `json:"tlsCAFile" yaml:"tlsCAFile"`
+	// TLSServerName, when set, is the name the peer's TLS certificate must carry, for a
+	// peer reached at an address its certificate does not name.
+	TLSServerName string `json:"tlsServerName,omitempty" yaml:"tlsServerName,omitempty"`
 }
 
 // Target names the channel and chaincode a client talks to.
@@ -61,6 +66,10 @@ type Client struct {
 	target   Target
 	mspID    string
 	retry    Retry
+	// creator and sign make the requests the client sends to its peer's own services
+	// (blocks.go), bypassing the gateway's routing.
+	creator []byte
+	sign    identity.Sign
 }
 
 // Option configures a Client.
@@ -93,6 +102,10 @@ func Connect(id Identity, target Target, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create identity: %w", err)
 	}
+	creator, err := proto.Marshal(&msp.SerializedIdentity{Mspid: id.MSPID, IdBytes: signerID.Credentials()})
+	if err != nil {
+		return nil, fmt.Errorf("encode identity: %w", err)
+	}
 	keyPEM, err := os.ReadFile(id.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("read private key: %w", err)
@@ -105,7 +118,7 @@ func Connect(id Identity, target Target, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create signer: %w", err)
 	}
-	conn, err := grpc.NewClient(id.PeerAddress, grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, "")))
+	conn, err := grpc.NewClient(id.PeerAddress, grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, id.TLSServerName)))
 	if err != nil {
 		return nil, fmt.Errorf("connect to peer %s: %w", id.PeerAddress, err)
 	}
@@ -119,7 +132,7 @@ func Connect(id Identity, target Target, opts ...Option) (*Client, error) {
 	network := gw.GetNetwork(target.Channel)
 	c := &Client{
 		conn: conn, gateway: gw, network: network, contract: network.GetContract(target.Chaincode),
-		target: target, mspID: id.MSPID, retry: DefaultRetry,
+		target: target, mspID: id.MSPID, retry: DefaultRetry, creator: creator, sign: sign,
 	}
 	for _, o := range opts {
 		o(c)

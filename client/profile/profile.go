@@ -28,6 +28,14 @@
 //	keySharePath: keys/share.age   # key holders only
 //	ageIdentityFile: keys/age.key  # seals the key share at rest
 //	output: table
+//	peers:                         # auditors: other organisations' peers to compare with
+//	  - org: HospitalA
+//	    endpoint: localhost:7061
+//	    tlsCAFile: crypto/hospitala-tls-ca.pem
+//	    serverName: peer0.hospitala.example  # optional: the name in the peer's TLS certificate
+//
+// The peers list is the one field that is not a single value; it is set in the file or
+// with AddPeer, not from the environment.
 //
 // The package reads files only in Load and CheckFiles and never logs. A Profile is a
 // plain value, safe for concurrent reads.
@@ -108,10 +116,32 @@ type Profile struct {
 	// Output is the default output format, one of Outputs; optional in the file, with
 	// default DefaultOutput.
 	Output string `yaml:"output"`
+	// Peers are other organisations' peers that an auditor compares the ledger's blocks
+	// against, using this profile's identity; optional.
+	Peers []Peer `yaml:"peers,omitempty"`
 
 	// origin says where each field's value came from, by YAML key, for error messages.
 	origin map[string]string
 }
+
+// Peer is another organisation's peer, reached with the profile's identity.
+type Peer struct {
+	// Org names the organisation that runs the peer, such as "HospitalA".
+	Org string `yaml:"org"`
+	// Endpoint is the host:port of the peer.
+	Endpoint string `yaml:"endpoint"`
+	// TLSCAFile is the PEM file of the peer's TLS root CA.
+	TLSCAFile string `yaml:"tlsCAFile"`
+	// ServerName, when set, is the host name the peer's TLS certificate carries, for a
+	// peer reached at an address its certificate does not name.
+	ServerName string `yaml:"serverName,omitempty"`
+}
+
+// peersKey is the YAML key of Profile.Peers.
+const peersKey = "peers"
+
+// peerKeys are the YAML keys of a Peer.
+var peerKeys = []string{"org", "endpoint", "tlsCAFile", "serverName"}
 
 // Field describes one profile field: its YAML key, its environment variable, whether it
 // is a file path and whether Validate requires it (Load fills in the defaults of channel,
@@ -127,7 +157,8 @@ type Field struct {
 	Required bool
 }
 
-// Fields lists every profile field, in file order.
+// Fields lists every profile field that takes a single value, in file order; the peers
+// list follows them.
 var Fields = []Field{
 	{Key: "name", Env: "STATLEDGER_NAME", Required: true},
 	{Key: "org", Env: "STATLEDGER_ORG", Required: true},
@@ -250,6 +281,12 @@ func parse(data []byte, dir, source string) (p Profile, err error) {
 		}
 	}
 	p.BlobStoreURL = blobURL(dir, p.BlobStoreURL)
+	for i := range p.Peers {
+		p.origin[peerKey(i)] = source
+		if p.Peers[i].TLSCAFile != "" {
+			p.Peers[i].TLSCAFile = resolve(dir, p.Peers[i].TLSCAFile)
+		}
+	}
 	for _, d := range []struct{ key, value string }{
 		{"channel", DefaultChannel}, {"chaincode", DefaultChaincode}, {"output", DefaultOutput},
 	} {
@@ -273,28 +310,77 @@ func checkShape(root *yaml.Node) error {
 	if m.Anchor != "" {
 		return fmt.Errorf("line %d: anchors and aliases are not supported", m.Line)
 	}
-	seen := map[string]int{}
-	for i, n := range m.Content {
-		if n.Anchor != "" || n.Kind == yaml.AliasNode {
-			return fmt.Errorf("line %d: anchors and aliases are not supported", n.Line)
-		}
-		if n.Kind != yaml.ScalarNode {
-			return fmt.Errorf("line %d: every field takes a single value", n.Line)
-		}
-		if i%2 == 1 {
-			continue
-		}
+	return checkMapping(m, func(key string) bool {
 		var p Profile
-		if p.field(n.Value) == nil {
-			return fmt.Errorf("line %d: field %q is not a profile field", n.Line, clip(n.Value))
+		return key == peersKey || p.field(key) != nil
+	}, "a profile field", func(key string, v *yaml.Node) error {
+		if key == peersKey {
+			return checkPeers(v)
 		}
-		if prev, ok := seen[n.Value]; ok {
-			return fmt.Errorf("line %d: field %q is already set at line %d", n.Line, n.Value, prev)
+		if v.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: every field takes a single value", v.Line)
 		}
-		seen[n.Value] = n.Line
+		return nil
+	})
+}
+
+// checkMapping checks a mapping's keys: scalars, known, not repeated, no anchors or
+// aliases; and each value with value.
+func checkMapping(m *yaml.Node, known func(string) bool, what string, value func(key string, v *yaml.Node) error) error {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		for _, n := range []*yaml.Node{k, v} {
+			if n.Anchor != "" || n.Kind == yaml.AliasNode {
+				return fmt.Errorf("line %d: anchors and aliases are not supported", n.Line)
+			}
+		}
+		if k.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: every field takes a single value", k.Line)
+		}
+		if !known(k.Value) {
+			return fmt.Errorf("line %d: field %q is not %s", k.Line, clip(k.Value), what)
+		}
+		if prev, ok := seen[k.Value]; ok {
+			return fmt.Errorf("line %d: field %q is already set at line %d", k.Line, k.Value, prev)
+		}
+		seen[k.Value] = k.Line
+		if err := value(k.Value, v); err != nil {
+			return err
+		}
 	}
 	return nil
 }
+
+// checkPeers checks the value of the peers field: a list of mappings of peer fields to
+// single values.
+func checkPeers(list *yaml.Node) error {
+	if list.Kind != yaml.SequenceNode {
+		return fmt.Errorf("line %d: field %q takes a list of peers, each with org, endpoint and tlsCAFile", list.Line, peersKey)
+	}
+	for _, item := range list.Content {
+		if item.Anchor != "" || item.Kind == yaml.AliasNode {
+			return fmt.Errorf("line %d: anchors and aliases are not supported", item.Line)
+		}
+		if item.Kind != yaml.MappingNode {
+			return fmt.Errorf("line %d: a peer is a mapping of org, endpoint, tlsCAFile and serverName", item.Line)
+		}
+		err := checkMapping(item, func(key string) bool { return contains(peerKeys, key) }, "a peer field ("+strings.Join(peerKeys, ", ")+")",
+			func(_ string, v *yaml.Node) error {
+				if v.Kind != yaml.ScalarNode {
+					return fmt.Errorf("line %d: every field takes a single value", v.Line)
+				}
+				return nil
+			})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// peerKey is the name of the i-th peer in error messages and origins: "peers[0]".
+func peerKey(i int) string { return fmt.Sprintf("%s[%d]", peersKey, i) }
 
 // resolve returns path made absolute against dir, if it is relative and dir is set, and
 // cleaned. Values with line breaks (PEM text) are left alone for Validate to refuse.
@@ -440,8 +526,10 @@ func (e *FieldError) Error() string {
 // '.', '_' and '-' (at most 64 bytes); an MSP ID of the same characters starting with a
 // letter or digit; peerEndpoint host:port with a port from 1 to 65535; Fabric channel and
 // chaincode names; file paths that are paths, not PEM text; a blob store URL with scheme file, s3 or mem and no
-// password, token or secret in it; an output among Outputs. It reads no file (see
-// CheckFiles).
+// password, token or secret in it; an output among Outputs; each peer with an org, an
+// endpoint and a TLS CA file, an optional server name that is a host name, and no
+// organisation or endpoint twice, counting the profile's own (errors name the field
+// "peers[i].endpoint" and so on). It reads no file (see CheckFiles).
 func (p Profile) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -487,7 +575,106 @@ func (p Profile) Validate() error {
 	if p.Output != "" && !contains(Outputs, p.Output) {
 		bad("output", "%q is not an output format (%s)", clip(p.Output), strings.Join(Outputs, ", "))
 	}
+	errs = append(errs, p.validatePeers()...)
 	return errors.Join(errs...)
+}
+
+// serverNamePattern is a DNS host name, as a TLS certificate names it.
+var serverNamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$`)
+
+// validatePeers checks every peer: org, endpoint and tlsCAFile set and well formed, an
+// optional server name that is a host name, and no organisation or endpoint twice
+// (counting the profile's own).
+func (p Profile) validatePeers() []error {
+	var errs []error
+	orgs := map[string]string{p.Org: "the profile's own organisation"}
+	endpoints := map[string]string{p.PeerEndpoint: "the profile's own peerEndpoint"}
+	for i, peer := range p.Peers {
+		key := peerKey(i)
+		bad := func(field, format string, args ...any) {
+			errs = append(errs, &FieldError{Field: key + "." + field, Source: p.origin[key], Reason: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case peer.Org == "":
+			bad("org", "must be set: the organisation that runs the peer")
+		case !namePattern.MatchString(peer.Org):
+			bad("org", "%q is not valid: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 bytes", clip(peer.Org))
+		case orgs[peer.Org] != "":
+			bad("org", "%s is already %s: compare different organisations' peers", peer.Org, orgs[peer.Org])
+		default:
+			orgs[peer.Org] = "the organisation of " + key
+		}
+		switch {
+		case peer.Endpoint == "":
+			bad("endpoint", "must be set: the peer's host:port")
+		case checkEndpoint(peer.Endpoint) != "":
+			bad("endpoint", "%s", checkEndpoint(peer.Endpoint))
+		case endpoints[peer.Endpoint] != "":
+			bad("endpoint", "%s is already %s", peer.Endpoint, endpoints[peer.Endpoint])
+		default:
+			endpoints[peer.Endpoint] = "the endpoint of " + key
+		}
+		switch {
+		case peer.TLSCAFile == "":
+			bad("tlsCAFile", "must be set: the PEM file of the peer's TLS root CA")
+		case checkPath(peer.TLSCAFile) != "":
+			bad("tlsCAFile", "%s", checkPath(peer.TLSCAFile))
+		}
+		if peer.ServerName != "" && (len(peer.ServerName) > 253 || !serverNamePattern.MatchString(peer.ServerName)) {
+			bad("serverName", "%q is not a host name", clip(peer.ServerName))
+		}
+	}
+	return errs
+}
+
+// ParsePeer reads a peer given on a command line, as comma-separated key=value pairs
+// with the keys of a peers entry in a profile:
+// "org=HospitalA,endpoint=localhost:7061,tlsCAFile=hospitala-ca.pem[,serverName=peer0.hospitala.example]".
+// A relative tlsCAFile is resolved against the working directory. It checks the syntax
+// only (unknown, repeated or empty keys); Validate checks the values once the peer is in
+// a profile. It returns an error wrapping ErrMalformed.
+func ParsePeer(spec string) (Peer, error) {
+	var peer Peer
+	seen := map[string]bool{}
+	for _, part := range strings.Split(spec, ",") {
+		key, value, ok := strings.Cut(part, "=")
+		key = strings.TrimSpace(key)
+		switch {
+		case !ok || key == "":
+			return Peer{}, fmt.Errorf("%w: peer %q: want key=value pairs separated by commas (org=...,endpoint=...,tlsCAFile=...)", ErrMalformed, clip(spec))
+		case !contains(peerKeys, key):
+			return Peer{}, fmt.Errorf("%w: peer %q: %q is not a peer field (%s)", ErrMalformed, clip(spec), clip(key), strings.Join(peerKeys, ", "))
+		case seen[key]:
+			return Peer{}, fmt.Errorf("%w: peer %q: %s is given twice", ErrMalformed, clip(spec), key)
+		}
+		seen[key] = true
+		switch key {
+		case "org":
+			peer.Org = value
+		case "endpoint":
+			peer.Endpoint = value
+		case "tlsCAFile":
+			peer.TLSCAFile = value
+			if wd, err := filepath.Abs("."); err == nil && value != "" {
+				peer.TLSCAFile = resolve(wd, value)
+			}
+		case "serverName":
+			peer.ServerName = value
+		}
+	}
+	return peer, nil
+}
+
+// AddPeer appends peers set outside the file, such as with a command-line flag; source
+// names where they came from, for Validate's messages.
+func (p *Profile) AddPeer(source string, peers ...Peer) {
+	if p.origin == nil {
+		p.origin = map[string]string{}
+	}
+	for _, peer := range peers {
+		p.origin[peerKey(len(p.Peers))] = source
+		p.Peers = append(p.Peers, peer)
+	}
 }
 
 // checkPath returns why a file field's value is not acceptable, or "".
@@ -549,7 +736,8 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// CheckFiles checks that every file field that is set names an existing regular file,
+// CheckFiles checks that every file field that is set, and every peer's TLS CA file,
+// names an existing regular file,
 // and returns every problem joined, each a *FieldError. Call it after Validate, before
 // connecting; it says which file is missing rather than failing later on a TLS error.
 func (p Profile) CheckFiles() error {
@@ -559,15 +747,31 @@ func (p Profile) CheckFiles() error {
 		if !f.Path || v == "" {
 			continue
 		}
-		st, err := os.Stat(v)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			errs = append(errs, &FieldError{Field: f.Key, Source: p.origin[f.Key], Reason: fmt.Sprintf("%s does not exist", v)})
-		case err != nil:
-			errs = append(errs, &FieldError{Field: f.Key, Source: p.origin[f.Key], Reason: fmt.Sprintf("%s cannot be read", v)})
-		case !st.Mode().IsRegular():
-			errs = append(errs, &FieldError{Field: f.Key, Source: p.origin[f.Key], Reason: fmt.Sprintf("%s is not a regular file", v)})
+		if reason := checkFile(v); reason != "" {
+			errs = append(errs, &FieldError{Field: f.Key, Source: p.origin[f.Key], Reason: reason})
+		}
+	}
+	for i, peer := range p.Peers {
+		if peer.TLSCAFile == "" {
+			continue
+		}
+		if reason := checkFile(peer.TLSCAFile); reason != "" {
+			errs = append(errs, &FieldError{Field: peerKey(i) + ".tlsCAFile", Source: p.origin[peerKey(i)], Reason: reason})
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkFile returns why path is not an existing regular file, or "".
+func checkFile(path string) string {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Sprintf("%s does not exist", path)
+	case err != nil:
+		return fmt.Sprintf("%s cannot be read", path)
+	case !st.Mode().IsRegular():
+		return fmt.Sprintf("%s is not a regular file", path)
+	}
+	return ""
 }

@@ -236,11 +236,13 @@ func TestParseRefusesMalformedProfiles(t *testing.T) {
 
 func TestParseIsFastOnHostileProfiles(t *testing.T) {
 	for name, doc := range map[string]string{
-		"repeated fields":   strings.Repeat("name: a\n", profile.MaxSize/8),
-		"repeated unknowns": strings.Repeat("k: v\n", profile.MaxSize/5),
-		"deep nesting":      strings.Repeat("[", profile.MaxSize),
-		"a long flow map":   "{" + strings.Repeat("a: b, ", profile.MaxSize/6-1) + "}",
-		"a long value":      "name: " + strings.Repeat("x", profile.MaxSize-6),
+		"repeated fields":      strings.Repeat("name: a\n", profile.MaxSize/8),
+		"repeated unknowns":    strings.Repeat("k: v\n", profile.MaxSize/5),
+		"deep nesting":         strings.Repeat("[", profile.MaxSize),
+		"a long flow map":      "{" + strings.Repeat("a: b, ", profile.MaxSize/6-1) + "}",
+		"a long value":         "name: " + strings.Repeat("x", profile.MaxSize-6),
+		"a long peers list":    "peers:\n" + strings.Repeat("  - {org: a, endpoint: 'h:1'}\n", profile.MaxSize/32-1),
+		"repeated peer fields": "peers:\n  - org: a\n" + strings.Repeat("    org: a\n", profile.MaxSize/12-2),
 	} {
 		start := time.Now()
 		_, _ = profile.Parse([]byte(doc), "/tmp")
@@ -293,4 +295,126 @@ func TestCheckFilesNamesMissingFiles(t *testing.T) {
 	require.ErrorContains(t, err, `profile field "keySharePath"`)
 	require.ErrorContains(t, err, "is not a regular file")
 	require.NotContains(t, err.Error(), "tlsCAFile")
+}
+
+// peersDoc lists two other organisations' peers, to append to good.
+const peersDoc = `peers:
+  - org: StatOffice
+    endpoint: peer0.statoffice.example:7051
+    tlsCAFile: crypto/statoffice-tls-ca.pem
+  - org: Regulator
+    endpoint: 10.0.0.7:7081
+    tlsCAFile: /etc/statledger/regulator-tls-ca.pem
+    serverName: peer0.regulator.example
+`
+
+func TestParseReadsThePeersToCompareWith(t *testing.T) {
+	p := parse(t, good+peersDoc)
+	require.NoError(t, p.Validate())
+	require.Equal(t, []profile.Peer{
+		{Org: "StatOffice", Endpoint: "peer0.statoffice.example:7051", TLSCAFile: "/home/ana/.statledger/crypto/statoffice-tls-ca.pem"},
+		{Org: "Regulator", Endpoint: "10.0.0.7:7081", TLSCAFile: "/etc/statledger/regulator-tls-ca.pem", ServerName: "peer0.regulator.example"},
+	}, p.Peers)
+	require.Empty(t, parse(t, good).Peers, "peers are optional")
+	require.Empty(t, parse(t, good+"peers: []\n").Peers)
+}
+
+func TestValidateNamesEveryBadPeer(t *testing.T) {
+	tests := []struct {
+		name   string
+		peer   profile.Peer
+		field  string
+		reason string
+	}{
+		{"a peer without an organisation", profile.Peer{Endpoint: "h:1", TLSCAFile: "/ca.pem"}, "peers[2].org", "must be set"},
+		{"an organisation with a space", profile.Peer{Org: "Hospital A", Endpoint: "h:1", TLSCAFile: "/ca.pem"}, "peers[2].org", `"Hospital A" is not valid`},
+		{"the profile's own organisation", profile.Peer{Org: "HospitalA", Endpoint: "h:1", TLSCAFile: "/ca.pem"}, "peers[2].org", "HospitalA is already the profile's own organisation"},
+		{"an organisation twice", profile.Peer{Org: "StatOffice", Endpoint: "h:1", TLSCAFile: "/ca.pem"}, "peers[2].org", "StatOffice is already the organisation of peers[0]"},
+		{"a peer without an endpoint", profile.Peer{Org: "B", TLSCAFile: "/ca.pem"}, "peers[2].endpoint", "must be set"},
+		{"an endpoint with a scheme", profile.Peer{Org: "B", Endpoint: "grpcs://h:1", TLSCAFile: "/ca.pem"}, "peers[2].endpoint", "without a scheme"},
+		{"an endpoint without a port", profile.Peer{Org: "B", Endpoint: "h", TLSCAFile: "/ca.pem"}, "peers[2].endpoint", "must be host:port"},
+		{"the profile's own endpoint", profile.Peer{Org: "B", Endpoint: "peer0.hospitala.example:7061", TLSCAFile: "/ca.pem"}, "peers[2].endpoint", "is already the profile's own peerEndpoint"},
+		{"an endpoint twice", profile.Peer{Org: "B", Endpoint: "10.0.0.7:7081", TLSCAFile: "/ca.pem"}, "peers[2].endpoint", "is already the endpoint of peers[1]"},
+		{"a peer without a TLS CA", profile.Peer{Org: "B", Endpoint: "h:1"}, "peers[2].tlsCAFile", "must be set"},
+		{"an inline TLS CA", profile.Peer{Org: "B", Endpoint: "h:1", TLSCAFile: "-----BEGIN CERTIFICATE-----\nMIIB\n"}, "peers[2].tlsCAFile", "not its contents"},
+		{"a server name with a space", profile.Peer{Org: "B", Endpoint: "h:1", TLSCAFile: "/ca.pem", ServerName: "peer 0"}, "peers[2].serverName", `"peer 0" is not a host name`},
+		{"a server name with a port", profile.Peer{Org: "B", Endpoint: "h:1", TLSCAFile: "/ca.pem", ServerName: "peer0:7051"}, "peers[2].serverName", "is not a host name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := parse(t, good+peersDoc)
+			p.AddPeer("flag --peer", tt.peer)
+			err := p.Validate()
+			var fe *profile.FieldError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, tt.field, fe.Field)
+			require.Equal(t, "flag --peer", fe.Source)
+			require.Contains(t, fe.Reason, tt.reason)
+			require.Contains(t, err.Error(), `profile field "`+tt.field+`" (from flag --peer)`)
+		})
+	}
+}
+
+func TestParseRefusesMalformedPeers(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want string
+	}{
+		{"peers that are a single value", "peers: localhost:7061\n", `field "peers" takes a list of peers`},
+		{"peers that are a mapping", "peers:\n  org: B\n", `field "peers" takes a list of peers`},
+		{"a peer that is a single value", "peers:\n  - localhost:7061\n", "a peer is a mapping"},
+		{"a peer that is a list", "peers:\n  - [a, b]\n", "a peer is a mapping"},
+		{"an unknown peer field", "peers:\n  - org: B\n    mspID: BMSP\n", `line 3: field "mspID" is not a peer field (org, endpoint, tlsCAFile, serverName)`},
+		{"a repeated peer field", "peers:\n  - org: B\n    org: C\n", `line 3: field "org" is already set at line 2`},
+		{"a peer field that is a list", "peers:\n  - org: [B, C]\n", "every field takes a single value"},
+		{"peers given twice", "peers: []\npeers: []\n", `field "peers" is already set`},
+		{"an anchored peer", "peers:\n  - &p {org: B}\n  - *p\n", "anchors and aliases are not supported"},
+		{"an aliased peer value", "name: &n a\npeers:\n  - org: *n\n", "anchors and aliases are not supported"},
+		{"an anchored peers list", "peers: &l []\n", "anchors and aliases are not supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := profile.Parse([]byte(tt.doc), "/tmp")
+			require.ErrorIs(t, err, profile.ErrMalformed)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestParsePeerReadsACommandLinePeer(t *testing.T) {
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	p, err := profile.ParsePeer("org=HospitalA,endpoint=localhost:7061,tlsCAFile=ca/hospitala.pem")
+	require.NoError(t, err)
+	require.Equal(t, profile.Peer{Org: "HospitalA", Endpoint: "localhost:7061", TLSCAFile: filepath.Join(wd, "ca", "hospitala.pem")}, p)
+
+	p, err = profile.ParsePeer("serverName=peer0.b.example, org=B,endpoint=10.0.0.1:7051,tlsCAFile=/ca.pem")
+	require.NoError(t, err)
+	require.Equal(t, profile.Peer{Org: "B", Endpoint: "10.0.0.1:7051", TLSCAFile: "/ca.pem", ServerName: "peer0.b.example"}, p)
+
+	for spec, want := range map[string]string{
+		"":                             "want key=value pairs",
+		"HospitalA":                    "want key=value pairs",
+		"org=A,,endpoint=h:1":          "want key=value pairs",
+		"=A":                           "want key=value pairs",
+		"org=A,mspID=AMSP":             `"mspID" is not a peer field`,
+		"org=A,org=B":                  "org is given twice",
+		"org=A,endpoint=h:1,tlsCA=/ca": `"tlsCA" is not a peer field`,
+	} {
+		_, err := profile.ParsePeer(spec)
+		require.ErrorIs(t, err, profile.ErrMalformed, spec)
+		require.ErrorContains(t, err, want, spec)
+	}
+}
+
+func TestCheckFilesNamesAMissingPeerCA(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.pem"), []byte("x"), 0o600))
+	p := parse(t, good)
+	p.KeySharePath = ""
+	p.TLSCAFile, p.CertFile, p.KeyFile = filepath.Join(dir, "a.pem"), filepath.Join(dir, "a.pem"), filepath.Join(dir, "a.pem")
+	p.AddPeer("flag --peer", profile.Peer{Org: "B", Endpoint: "h:1", TLSCAFile: filepath.Join(dir, "a.pem")},
+		profile.Peer{Org: "C", Endpoint: "h:2", TLSCAFile: filepath.Join(dir, "missing.pem")})
+	require.EqualError(t, p.CheckFiles(), `profile field "peers[1].tlsCAFile" (from flag --peer): `+filepath.Join(dir, "missing.pem")+` does not exist`)
 }

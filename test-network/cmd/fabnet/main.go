@@ -4,7 +4,8 @@
 //	fabnet down [--purge]      stop the processes it started; --purge removes all state
 //	fabnet status              list the network's processes
 //	fabnet bench               measure ledger throughput on the running network
-//	fabnet profiles            write a statledger CLI profile per organisation
+//	fabnet profiles            write a statledger CLI profile per organisation (an
+//	                           auditor's lists every other peer, to compare the blocks)
 //	fabnet truth QUERY-ID      a released table next to the plaintext truth (demo only)
 //
 // Paths default to the repository layout: network/consortium.yaml, test-network/state,
