@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -140,20 +141,25 @@ func scanPage(ctx *txContext, objectType string, attrs []string, bookmark string
 	return hex.EncodeToString([]byte(meta.GetBookmark())), nil
 }
 
-// drain calls fn for every entry of it and closes it.
-func drain(it shim.StateQueryIteratorInterface, objectType string, fn func(key string, value []byte) error) (err error) {
-	defer func() {
-		if cerr := it.Close(); cerr != nil && err == nil {
-			err = ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, cerr)
+// drain calls fn for every entry of it. An iterator read to its end is not closed: the
+// peer releases a range query itself once it has sent the last results (the shim's
+// HasNext reports false only then) and releases every other one when the transaction
+// ends, so Close would cost one more round trip on the chaincode stream for nothing. An
+// iterator left before its end is closed.
+func drain(it shim.StateQueryIteratorInterface, objectType string, fn func(key string, value []byte) error) error {
+	stop := func(err error) error {
+		if cerr := it.Close(); cerr != nil {
+			return errors.Join(err, ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, cerr))
 		}
-	}()
+		return err
+	}
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
-			return ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, err)
+			return stop(ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, err))
 		}
 		if err := fn(kv.GetKey(), kv.GetValue()); err != nil {
-			return err
+			return stop(err)
 		}
 	}
 	return nil

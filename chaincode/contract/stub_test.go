@@ -134,7 +134,7 @@ type fakeStub struct {
 	writes    map[string][]byte
 	events    []*peer.ChaincodeEvent
 	// roundTrips counts the messages a real shim would exchange with the peer: one per
-	// read, write or delete, two per range query (open and close).
+	// read, write or delete, one per range query and one per iterator closed.
 	roundTrips int
 }
 
@@ -211,7 +211,7 @@ func (s *fakeStub) GetStateByPartialCompositeKey(objectType string, attributes [
 	if err != nil {
 		return nil, err
 	}
-	s.roundTrips += 2
+	s.roundTrips++
 	keys := s.w.sortedKeys(start, end)
 	r := rangeRead{start: start, end: end, keys: keys}
 	for _, k := range keys {
@@ -230,7 +230,7 @@ func (s *fakeStub) GetStateByPartialCompositeKeyWithPagination(objectType string
 		start = bookmark // the peer does the same, unchecked
 	}
 	s.paginated = true
-	s.roundTrips += 2
+	s.roundTrips++
 	keys := s.w.sortedKeys(start, end)
 	next := ""
 	if len(keys) > int(pageSize) {
@@ -246,7 +246,7 @@ func (s *fakeStub) GetHistoryForKey(key string) (shim.HistoryQueryIteratorInterf
 
 // iterator returns an iterator over the committed values of keys.
 func (s *fakeStub) iterator(keys []string) *sliceIterator[*queryresult.KV] {
-	it := &sliceIterator[*queryresult.KV]{}
+	it := &sliceIterator[*queryresult.KV]{closed: func() { s.roundTrips++ }}
 	for _, k := range keys {
 		it.items = append(it.items, &queryresult.KV{Key: k, Value: s.w.state[k].value})
 	}
@@ -254,10 +254,20 @@ func (s *fakeStub) iterator(keys []string) *sliceIterator[*queryresult.KV] {
 }
 
 // sliceIterator iterates over a slice: the state and history iterators of the fake.
-type sliceIterator[T any] struct{ items []T }
+// closed, when set, is called by Close.
+type sliceIterator[T any] struct {
+	items  []T
+	closed func()
+}
 
 func (it *sliceIterator[T]) HasNext() bool { return len(it.items) > 0 }
-func (it *sliceIterator[T]) Close() error  { return nil }
+
+func (it *sliceIterator[T]) Close() error {
+	if it.closed != nil {
+		it.closed()
+	}
+	return nil
+}
 func (it *sliceIterator[T]) Next() (T, error) {
 	var v T
 	if len(it.items) == 0 {

@@ -32,6 +32,8 @@ func approved(t *testing.T, ctx context.Context, edit func(*policies.Policy)) (l
 	q, err = connect(t, hospitalB).ApproveQuery(ctx, q.ID, "fits the policy")
 	require.NoError(t, err)
 	require.Equal(t, ledger.StatusApproved, q.Status)
+	// The approval committed on HospitalB's peer; callers go on through other peers.
+	settle(t, ctx)
 	return ds, q
 }
 

@@ -70,6 +70,7 @@ func recordKey(t testing.TB, ctx context.Context) ledger.CollectiveKey {
 		Threshold:         env.Net.Definition().Threshold,
 	})
 	require.NoError(t, err)
+	settle(t, ctx) // every endorser of the dataset's registration must know the key
 	return key
 }
 
