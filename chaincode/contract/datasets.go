@@ -94,7 +94,6 @@ func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, e
 	ws := []write{
 		{ledger.SubmissionKey(s.ID), s},
 		{ledger.LiveKey(s.DatasetID, s.Period, s.Provider), s.Live()},
-		{ledger.DatasetSubmissionKey(s.DatasetID, s.Period, s.ID), s.ID},
 	}
 	if old != nil {
 		ws = append(ws, write{ledger.SubmissionKey(old.ID), *old})
