@@ -21,10 +21,11 @@ help: ## list the targets
 
 fabric: $(FABRIC_STAMP) ## build Fabric's peer, orderer, configtxgen, cryptogen, osnadmin (once per version)
 
-$(FABRIC_STAMP): tools/fabric/go.mod tools/fabric/go.sum
-	@echo "building Fabric $(FABRIC_VERSION) commands (a few minutes the first time)"
+$(FABRIC_STAMP): tools/fabric/go.mod tools/fabric/go.sum tools/fabric/patch.sh
+	@echo "building Fabric $(FABRIC_VERSION) commands, patched by tools/fabric/patch.sh (a few minutes the first time)"
 	@mkdir -p $(FABRIC)/bin $(FABRIC)/config
-	cd tools/fabric && $(GO) build -o $(CURDIR)/$(FABRIC)/bin/ $(addprefix github.com/hyperledger/fabric/cmd/,$(FABRIC_CMDS))
+	tools/fabric/patch.sh $(CURDIR)/$(FABRIC)/patched
+	cd tools/fabric && $(GO) build -modfile $(CURDIR)/$(FABRIC)/patched/go.mod -o $(CURDIR)/$(FABRIC)/bin/ $(addprefix github.com/hyperledger/fabric/cmd/,$(FABRIC_CMDS))
 	@src=$$(cd tools/fabric && $(GO) list -m -f '{{.Dir}}' github.com/hyperledger/fabric) && \
 		cp $$src/sampleconfig/core.yaml $$src/sampleconfig/orderer.yaml $(FABRIC)/config/ && chmod u+w $(FABRIC)/config/*
 	@rm -f $(FABRIC)/.version-* && touch $@
