@@ -68,11 +68,20 @@ bench: fabric build ## print the benchmark figures the issues ask for (kernels, 
 	$(BIN)/fabnet bench --clients $(BENCH_CLIENTS) --duration $(BENCH_DURATION)
 	$(GO) test -run '^$$' -bench QueryLatency -benchtime 3x -count 1 -timeout 20m ./test-network/e2e/
 
-fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
-	@set -e; for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
-		done; done
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s); stops at the first crash
+	@set -eo pipefail; mkdir -p $(BUILD)/fuzz; cache=$$($(GO) env GOCACHE)/fuzz; n=0; start=$$SECONDS; \
+	for spec in $$($(GO) list -f '{{.ImportPath}}={{.Dir}}' ./...); do \
+		pkg=$${spec%%=*}; dir=$${spec#*=}; \
+		targets=$$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go 2>/dev/null || true); \
+		[ -n "$$targets" ] || continue; \
+		bin=$(CURDIR)/$(BUILD)/fuzz/$$(echo $$pkg | tr / _).test; \
+		$(GO) test -c -fuzz . -o $$bin $$pkg; \
+		for f in $$targets; do \
+			echo "fuzz $$pkg $$f"; n=$$((n+1)); \
+			(cd $$dir && $$bin -test.run '^$$' -test.fuzz "^$$f$$" -test.fuzztime $(FUZZTIME) -test.fuzzcachedir $$cache/$$pkg) || \
+				{ echo "fuzz: $$f in $$pkg failed; the crashing input is under $$dir/testdata/fuzz/$$f"; exit 1; }; \
+		done; done; \
+	echo "fuzz: $$n targets, $$((SECONDS-start))s, 0 crashes"
 
 demo: network-up ## run the whole flow end to end on the local network (keys, data, query, release)
 	@test-network/demo.sh
