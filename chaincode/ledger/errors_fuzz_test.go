@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 
@@ -33,13 +34,13 @@ func FuzzParseError(f *testing.F) {
 		}
 		require.Contains(t, ledger.Codes, e.Code)
 		require.Contains(t, msg, string(e.Code))
-		require.True(t, strings.HasSuffix(msg, e.Msg), "message %q is not the tail of %q", e.Msg, msg)
+		require.True(t, strings.HasSuffix(strings.TrimRightFunc(msg, unicode.IsSpace), e.Msg), "message %q is not the tail of %q", e.Msg, msg)
 		require.Equal(t, e.Code, ledger.CodeOf(stringError(msg)))
 
 		back, ok := ledger.ParseError(e.Error())
 		require.True(t, ok)
 		require.Equal(t, e.Code, back.Code)
-		require.Equal(t, strings.TrimSpace(e.Msg), back.Msg)
+		require.Equal(t, e.Msg, back.Msg)
 	})
 }
 
