@@ -212,3 +212,50 @@ func TestApprovalRefusesMoreSubmissionsThanThePolicyCombines(t *testing.T) {
 	// A query of one period combines two submissions and goes through.
 	require.Equal(t, ledger.StatusApproved, approve(f, c, "one-period").Status)
 }
+
+func TestListSubmissionsPagesThroughLiveAndSupersededByPeriodThenID(t *testing.T) {
+	f, c := setup(t, func(p *policies.Policy) { p.MinSubmissions = 1 })
+	// setup's two 2025 submissions, then three versions from each hospital in each of 40
+	// periods: 2 + 240 records, more than two pages.
+	for i := range 40 {
+		for v := range 3 {
+			for _, id := range []identity{c.hospA, c.hospB} {
+				must[ledger.Submission](f, id, "SubmitData", jsonString(t, submissionInput(fmt.Sprintf("p%02d", i), fmt.Sprintf("%s-%d-%d", id.name, i, v))))
+			}
+		}
+	}
+	var all []ledger.Submission
+	bookmark := ""
+	for pages := 1; ; pages++ {
+		require.LessOrEqual(t, pages, 3)
+		page := read[ledger.Page[ledger.Submission]](f, c.reg, "ListSubmissions", datasetA, "", bookmark)
+		all = append(all, page.Items...)
+		if page.Bookmark == "" {
+			break
+		}
+		require.Len(t, page.Items, ledger.ListPageSize, "every page but the last is full")
+		bookmark = page.Bookmark
+	}
+	require.Len(t, all, 242)
+	live, seen := 0, map[string]bool{}
+	for i, s := range all {
+		require.False(t, seen[s.ID], "listed twice: %s", s.ID)
+		seen[s.ID] = true
+		if s.Status == ledger.StatusLive {
+			live++
+		}
+		if i > 0 {
+			prev := all[i-1]
+			require.True(t, prev.Period < s.Period || (prev.Period == s.Period && prev.ID < s.ID), "by period, then ID")
+		}
+	}
+	require.Equal(t, 2+80, live)
+
+	one := read[ledger.Page[ledger.Submission]](f, c.reg, "ListSubmissions", datasetA, "p07", "")
+	require.Len(t, one.Items, 6, "one period: three versions from each hospital")
+	require.Empty(t, one.Bookmark)
+	_, err := f.evaluate(c.reg, "ListSubmissions", datasetA, "p07", bookmark)
+	requireCode(t, ledger.CodeInvalid, err) // a bookmark of the whole dataset's list is not one of a period's
+	_, err = f.evaluate(c.reg, "ListSubmissions", datasetA, "", "zz")
+	requireCode(t, ledger.CodeInvalid, err)
+}

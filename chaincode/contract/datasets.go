@@ -1,6 +1,8 @@
 package contract
 
 import (
+	"encoding/json"
+
 	"github.com/statledger/statledger/chaincode/ledger"
 )
 
@@ -91,8 +93,7 @@ func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, e
 	}
 	ws := []write{
 		{ledger.SubmissionKey(s.ID), s},
-		{ledger.LiveKey(s.DatasetID, s.Period, s.Provider), s.ID},
-		{ledger.DatasetSubmissionKey(s.DatasetID, s.Period, s.ID), s.ID},
+		{ledger.LiveKey(s.DatasetID, s.Period, s.Provider), s.Live()},
 	}
 	if old != nil {
 		ws = append(ws, write{ledger.SubmissionKey(old.ID), *old})
@@ -109,26 +110,34 @@ func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, e
 
 // liveSubmission returns the provider's live submission for a dataset period, or nil.
 func liveSubmission(ctx *txContext, datasetID, period, provider string) (*ledger.Submission, error) {
-	var id string
-	found, err := getJSON(ctx, ledger.LiveKey(datasetID, period, provider), &id)
+	var entry ledger.LiveSubmission
+	found, err := getJSON(ctx, ledger.LiveKey(datasetID, period, provider), &entry)
 	if err != nil || !found {
 		return nil, err
 	}
 	var s ledger.Submission
-	ok, err := getJSON(ctx, ledger.SubmissionKey(id), &s)
+	ok, err := getJSON(ctx, ledger.SubmissionKey(entry.SubmissionID), &s)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, ledger.Errorf(ledger.CodeInternal, "the live index of dataset %s period %s names submission %s, which does not exist", datasetID, period, id)
+		return nil, ledger.Errorf(ledger.CodeInternal, "the live index of dataset %s period %s names submission %s, which does not exist", datasetID, period, entry.SubmissionID)
 	}
 	return &s, nil
 }
 
-// liveSubmissions returns the live submissions of a dataset, of one period or, when
-// period is empty, of every period, in key order (period, then provider).
-func liveSubmissions(ctx *txContext, datasetID, period string) ([]ledger.Submission, error) {
-	out := []ledger.Submission{}
-	err := scan(ctx, ledger.ObjLive, periodAttrs(datasetID, period), followInto(ctx, ledger.SubmissionKey, &out))
+// liveIndex returns the live-index entries of a dataset, of one period or, when period is
+// empty, of every period, in key order (period, then provider).
+func liveIndex(ctx *txContext, datasetID, period string) ([]ledger.LiveSubmission, error) {
+	out := []ledger.LiveSubmission{}
+	err := scan(ctx, ledger.ObjLive, periodAttrs(datasetID, period), decodeInto(&out))
 	return out, err
+}
+
+// liveSubmissionID reads the submission ID of a live-index entry, for lists that follow
+// the index to the submission records.
+func liveSubmissionID(value []byte) (string, error) {
+	var entry ledger.LiveSubmission
+	err := json.Unmarshal(value, &entry)
+	return entry.SubmissionID, err
 }

@@ -70,19 +70,21 @@ func (c *statsContract) ApproveQuery(ctx *txContext, queryID, reason string) (st
 	if err != nil {
 		return "", err
 	}
-	var ds ledger.Dataset
-	if err := mustGetJSON(ctx, ledger.DatasetKey(q.DatasetID), "dataset", q.DatasetID, &ds); err != nil {
-		return "", err
-	}
-	freeze := func() (ledger.Budget, []ledger.Submission, error) {
-		b, err := readBudget(ctx, q.DatasetID)
-		if err != nil {
-			return b, nil, err
+	// Only the approval that meets the rule reads the dataset, the budget and the live
+	// index; the others read and write the query alone.
+	read := func() (ledger.ApprovalInputs, error) {
+		var in ledger.ApprovalInputs
+		if err := mustGetJSON(ctx, ledger.DatasetKey(q.DatasetID), "dataset", q.DatasetID, &in.Dataset); err != nil {
+			return in, err
 		}
-		live, err := liveSubmissions(ctx, q.DatasetID, q.Period)
-		return b, live, err
+		var err error
+		if in.Budget, err = readBudget(ctx, q.DatasetID); err != nil {
+			return in, err
+		}
+		in.Live, err = liveIndex(ctx, q.DatasetID, q.Period)
+		return in, err
 	}
-	q, budget, job, err := ledger.ApplyApproval(ctx.consortium, q, ds, ctx.caller.MSPID, reason, ctx.txID, ctx.at, freeze)
+	q, budget, job, err := ledger.ApplyApproval(ctx.consortium, q, ctx.caller.MSPID, reason, ctx.txID, ctx.at, read)
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,10 @@
 package contract
 
 import (
+	"encoding/hex"
+	"sort"
+	"strings"
+
 	"github.com/statledger/statledger/chaincode/ledger"
 )
 
@@ -71,14 +75,57 @@ func (c *statsContract) GetSubmission(ctx *txContext, submissionID string) (stri
 
 // ListSubmissions returns a page of the ledger.Submission records of a dataset, live and
 // superseded, of one period or, when period is empty, of every period; by period, then ID.
+// Every submission is reached from its provider's live one through the Supersedes links,
+// so each page reads all of them, and the bookmark names the next page's first record.
 func (c *statsContract) ListSubmissions(ctx *txContext, datasetID, period, bookmark string) (string, error) {
-	return listPage[ledger.Submission](ctx, ledger.ObjDatasetSubmission, periodAttrs(datasetID, period), bookmark, ledger.SubmissionKey)
+	prefix := ledger.CompositeKey(ledger.ObjSubmission, periodAttrs(datasetID, period)...)
+	start, err := hex.DecodeString(bookmark)
+	if err != nil || (len(start) > 0 && !strings.HasPrefix(string(start), prefix)) {
+		return "", ledger.Errorf(ledger.CodeInvalid, "the bookmark does not belong to this list; pass the one the previous page returned")
+	}
+	type listed struct {
+		pos string // the record's place in the list: (dataset, period, ID) as a composite key
+		s   ledger.Submission
+	}
+	var all []listed
+	live, err := liveIndex(ctx, datasetID, period)
+	if err != nil {
+		return "", err
+	}
+	seen := map[string]bool{}
+	for _, e := range live {
+		for id := e.SubmissionID; id != ""; {
+			if seen[id] {
+				return "", ledger.Errorf(ledger.CodeInternal, "submission %s is reached twice from the live index of dataset %s", id, datasetID)
+			}
+			seen[id] = true
+			var s ledger.Submission
+			if ok, err := getJSON(ctx, ledger.SubmissionKey(id), &s); err != nil || !ok {
+				if err == nil {
+					err = ledger.Errorf(ledger.CodeInternal, "the submissions of dataset %s name %s, which does not exist", datasetID, id)
+				}
+				return "", err
+			}
+			all = append(all, listed{ledger.CompositeKey(ledger.ObjSubmission, s.DatasetID, s.Period, s.ID), s})
+			id = s.Supersedes
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].pos < all[j].pos })
+	from := sort.Search(len(all), func(i int) bool { return all[i].pos >= string(start) })
+	page := ledger.Page[ledger.Submission]{Items: []ledger.Submission{}}
+	for _, l := range all[from:min(from+ledger.ListPageSize, len(all))] {
+		page.Items = append(page.Items, l.s)
+	}
+	if next := from + ledger.ListPageSize; next < len(all) {
+		page.Bookmark = hex.EncodeToString([]byte(all[next].pos))
+	}
+	return respond(page)
 }
 
 // ListLiveSubmissions returns a page of the live ledger.Submission records of a dataset,
 // of one period or, when period is empty, of every period; by period, then provider.
 func (c *statsContract) ListLiveSubmissions(ctx *txContext, datasetID, period, bookmark string) (string, error) {
-	return listPage[ledger.Submission](ctx, ledger.ObjLive, periodAttrs(datasetID, period), bookmark, ledger.SubmissionKey)
+	return listPage[ledger.Submission](ctx, ledger.ObjLive, periodAttrs(datasetID, period), bookmark, &follow{liveSubmissionID, ledger.SubmissionKey})
 }
 
 // GetQuery returns a ledger.Query.
@@ -88,7 +135,7 @@ func (c *statsContract) GetQuery(ctx *txContext, queryID string) (string, error)
 
 // ListQueries returns a page of the ledger.Query records of a dataset, by ID.
 func (c *statsContract) ListQueries(ctx *txContext, datasetID, bookmark string) (string, error) {
-	return listPage[ledger.Query](ctx, ledger.ObjDatasetQuery, []string{datasetID}, bookmark, ledger.QueryKey)
+	return listPage[ledger.Query](ctx, ledger.ObjDatasetQuery, []string{datasetID}, bookmark, &follow{indexedID, ledger.QueryKey})
 }
 
 // ListApprovals returns the decisions on a query as an array of ledger.Approval, by MSP

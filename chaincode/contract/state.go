@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -140,20 +141,25 @@ func scanPage(ctx *txContext, objectType string, attrs []string, bookmark string
 	return hex.EncodeToString([]byte(meta.GetBookmark())), nil
 }
 
-// drain calls fn for every entry of it and closes it.
-func drain(it shim.StateQueryIteratorInterface, objectType string, fn func(key string, value []byte) error) (err error) {
-	defer func() {
-		if cerr := it.Close(); cerr != nil && err == nil {
-			err = ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, cerr)
+// drain calls fn for every entry of it. An iterator read to its end is not closed: the
+// peer releases a range query itself once it has sent the last results (the shim's
+// HasNext reports false only then) and releases every other one when the transaction
+// ends, so Close would cost one more round trip on the chaincode stream for nothing. An
+// iterator left before its end is closed.
+func drain(it shim.StateQueryIteratorInterface, objectType string, fn func(key string, value []byte) error) error {
+	stop := func(err error) error {
+		if cerr := it.Close(); cerr != nil {
+			return errors.Join(err, ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, cerr))
 		}
-	}()
+		return err
+	}
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
-			return ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, err)
+			return stop(ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, err))
 		}
 		if err := fn(kv.GetKey(), kv.GetValue()); err != nil {
-			return err
+			return stop(err)
 		}
 	}
 	return nil
@@ -172,12 +178,13 @@ func decodeInto[T any](out *[]T) func(key string, value []byte) error {
 	}
 }
 
-// followInto returns a scan callback for an index whose values are record IDs: it reads
-// the record each names, at recordKey(id), and appends it to out.
-func followInto[T any](ctx *txContext, recordKey func(id string) string, out *[]T) func(key string, value []byte) error {
+// followInto returns a scan callback for an index whose values name records: idOf reads
+// the record ID from an index value, and the callback reads the record at recordKey(id)
+// and appends it to out.
+func followInto[T any](ctx *txContext, idOf func(value []byte) (string, error), recordKey func(id string) string, out *[]T) func(key string, value []byte) error {
 	return func(key string, value []byte) error {
-		var id string
-		if err := json.Unmarshal(value, &id); err != nil {
+		id, err := idOf(value)
+		if err != nil {
 			return ledger.Errorf(ledger.CodeInternal, "decode %s: %w", keyName(key), err)
 		}
 		var v T
@@ -193,13 +200,27 @@ func followInto[T any](ctx *txContext, recordKey func(id string) string, out *[]
 	}
 }
 
+// indexedID reads the value of an index whose values are record IDs as JSON strings.
+func indexedID(value []byte) (string, error) {
+	var id string
+	err := json.Unmarshal(value, &id)
+	return id, err
+}
+
+// follow says how a list reaches its records through an index: idOf reads a record ID
+// from an index value, and recordKey gives the record's key.
+type follow struct {
+	idOf      func(value []byte) (string, error)
+	recordKey func(id string) string
+}
+
 // listPage returns one page of a list as JSON: the records under (objectType, attrs...)
-// from bookmark on, or, when recordKey is not nil, the records an index there names.
-func listPage[T any](ctx *txContext, objectType string, attrs []string, bookmark string, recordKey func(string) string) (string, error) {
+// from bookmark on, or, when via is not nil, the records an index there names.
+func listPage[T any](ctx *txContext, objectType string, attrs []string, bookmark string, via *follow) (string, error) {
 	items := []T{}
 	fn := decodeInto(&items)
-	if recordKey != nil {
-		fn = followInto(ctx, recordKey, &items)
+	if via != nil {
+		fn = followInto(ctx, via.idOf, via.recordKey, &items)
 	}
 	next, err := scanPage(ctx, objectType, attrs, bookmark, fn)
 	if err != nil {

@@ -133,6 +133,9 @@ type fakeStub struct {
 	paginated bool
 	writes    map[string][]byte
 	events    []*peer.ChaincodeEvent
+	// roundTrips counts the messages a real shim would exchange with the peer: one per
+	// read, write or delete, one per range query and one per iterator closed.
+	roundTrips int
 }
 
 var _ shim.ChaincodeStubInterface = (*fakeStub)(nil)
@@ -161,6 +164,7 @@ func (s *fakeStub) GetCreator() ([]byte, error)                     { return s.c
 func (s *fakeStub) GetTxTimestamp() (*timestamppb.Timestamp, error) { return s.ts, nil }
 
 func (s *fakeStub) GetState(key string) ([]byte, error) {
+	s.roundTrips++
 	v := s.w.state[key]
 	s.reads[key] = v.version
 	return append([]byte(nil), v.value...), nil
@@ -173,11 +177,13 @@ func (s *fakeStub) PutState(key string, value []byte) error {
 	if len(value) == 0 {
 		return errors.New("value must not be empty")
 	}
+	s.roundTrips++
 	s.writes[key] = append([]byte(nil), value...)
 	return nil
 }
 
 func (s *fakeStub) DelState(key string) error {
+	s.roundTrips++
 	s.writes[key] = nil
 	return nil
 }
@@ -205,6 +211,7 @@ func (s *fakeStub) GetStateByPartialCompositeKey(objectType string, attributes [
 	if err != nil {
 		return nil, err
 	}
+	s.roundTrips++
 	keys := s.w.sortedKeys(start, end)
 	r := rangeRead{start: start, end: end, keys: keys}
 	for _, k := range keys {
@@ -223,6 +230,7 @@ func (s *fakeStub) GetStateByPartialCompositeKeyWithPagination(objectType string
 		start = bookmark // the peer does the same, unchecked
 	}
 	s.paginated = true
+	s.roundTrips++
 	keys := s.w.sortedKeys(start, end)
 	next := ""
 	if len(keys) > int(pageSize) {
@@ -238,7 +246,7 @@ func (s *fakeStub) GetHistoryForKey(key string) (shim.HistoryQueryIteratorInterf
 
 // iterator returns an iterator over the committed values of keys.
 func (s *fakeStub) iterator(keys []string) *sliceIterator[*queryresult.KV] {
-	it := &sliceIterator[*queryresult.KV]{}
+	it := &sliceIterator[*queryresult.KV]{closed: func() { s.roundTrips++ }}
 	for _, k := range keys {
 		it.items = append(it.items, &queryresult.KV{Key: k, Value: s.w.state[k].value})
 	}
@@ -246,10 +254,20 @@ func (s *fakeStub) iterator(keys []string) *sliceIterator[*queryresult.KV] {
 }
 
 // sliceIterator iterates over a slice: the state and history iterators of the fake.
-type sliceIterator[T any] struct{ items []T }
+// closed, when set, is called by Close.
+type sliceIterator[T any] struct {
+	items  []T
+	closed func()
+}
 
 func (it *sliceIterator[T]) HasNext() bool { return len(it.items) > 0 }
-func (it *sliceIterator[T]) Close() error  { return nil }
+
+func (it *sliceIterator[T]) Close() error {
+	if it.closed != nil {
+		it.closed()
+	}
+	return nil
+}
 func (it *sliceIterator[T]) Next() (T, error) {
 	var v T
 	if len(it.items) == 0 {

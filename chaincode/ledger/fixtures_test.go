@@ -109,21 +109,33 @@ func pendingQuery(t testing.TB) ledger.Query {
 	return q
 }
 
-// live is a freeze function that returns budget b and the two hospitals' submissions.
-func live(b ledger.Budget) func() (ledger.Budget, []ledger.Submission, error) {
-	return func() (ledger.Budget, []ledger.Submission, error) {
-		return b, []ledger.Submission{submission(hosB, "2025", "b"), submission(hosA, "2025", "a")}, nil
+// inputs is the read function of a completing approval: it returns dataset ds, budget b
+// and the live-index entries of subs.
+func inputs(ds ledger.Dataset, b ledger.Budget, subs ...ledger.Submission) func() (ledger.ApprovalInputs, error) {
+	return func() (ledger.ApprovalInputs, error) {
+		in := ledger.ApprovalInputs{Dataset: ds, Budget: b}
+		for _, s := range subs {
+			in.Live = append(in.Live, s.Live())
+		}
+		return in, nil
 	}
+}
+
+// live is the read function of a completing approval that returns the fixture dataset,
+// budget b and the two hospitals' submissions.
+func live(t testing.TB, b ledger.Budget) func() (ledger.ApprovalInputs, error) {
+	ds, _ := dataset(t)
+	return inputs(ds, b, submission(hosB, "2025", "b"), submission(hosA, "2025", "a"))
 }
 
 // approvedQuery returns a query approved by both hospitals, its budget and its job.
 func approvedQuery(t testing.TB) (ledger.Query, ledger.Budget, ledger.Job) {
 	t.Helper()
-	ds, b := dataset(t)
+	_, b := dataset(t)
 	q := pendingQuery(t)
-	q, _, _, err := ledger.ApplyApproval(consortium(), q, ds, hosA, "", txID, t0, live(b))
+	q, _, _, err := ledger.ApplyApproval(consortium(), q, hosA, "", txID, t0, live(t, b))
 	require.NoError(t, err)
-	q, nb, job, err := ledger.ApplyApproval(consortium(), q, ds, hosB, "", txID, t0, live(b))
+	q, nb, job, err := ledger.ApplyApproval(consortium(), q, hosB, "", txID, t0, live(t, b))
 	require.NoError(t, err)
 	require.NotNil(t, nb)
 	require.NotNil(t, job)

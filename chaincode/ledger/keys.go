@@ -4,7 +4,9 @@ package ledger
 // shim.CreateCompositeKey: U+0000, the object type, U+0000, then each attribute followed
 // by U+0000), so that records of one type can be listed with a partial-key range query and
 // no key collides with another type's. Attributes are IDs checked by ValidateID or digests
-// checked by ValidateDigest, so they never hold U+0000 or U+10FFFF.
+// checked by ValidateDigest, so they never hold U+0000 or U+10FFFF. A dataset's
+// submissions, live and superseded, are found from the live index: each entry names its
+// provider's live submission, and every submission names the one it superseded.
 //
 //	consortium                          → Consortium
 //	consortium-change / changeID        → ConsortiumChange
@@ -12,8 +14,7 @@ package ledger
 //	dataset / datasetID                 → Dataset
 //	budget / datasetID                  → Budget (the one key every approval of the dataset writes)
 //	submission / submissionID           → Submission
-//	dataset-submission / datasetID / period / submissionID → submission ID (index, all submissions)
-//	live / datasetID / period / providerMSPID → submission ID (the live submission)
+//	live / datasetID / period / providerMSPID → LiveSubmission (the live submission's ID and digests)
 //	digest / ciphertextDigest           → submission ID (every ciphertext digest ever used)
 //	query / queryID                     → Query
 //	dataset-query / datasetID / queryID → query ID (index)
@@ -22,21 +23,20 @@ package ledger
 //	share / queryID / keyHolderMSPID    → DecryptionShare
 //	release / queryID                   → Release
 const (
-	ObjConsortium        = "consortium"
-	ObjConsortiumChange  = "consortium-change"
-	ObjCollectiveKey     = "key"
-	ObjDataset           = "dataset"
-	ObjBudget            = "budget"
-	ObjSubmission        = "submission"
-	ObjDatasetSubmission = "dataset-submission"
-	ObjLive              = "live"
-	ObjDigest            = "digest"
-	ObjQuery             = "query"
-	ObjDatasetQuery      = "dataset-query"
-	ObjJob               = "job"
-	ObjResult            = "result"
-	ObjShare             = "share"
-	ObjRelease           = "release"
+	ObjConsortium       = "consortium"
+	ObjConsortiumChange = "consortium-change"
+	ObjCollectiveKey    = "key"
+	ObjDataset          = "dataset"
+	ObjBudget           = "budget"
+	ObjSubmission       = "submission"
+	ObjLive             = "live"
+	ObjDigest           = "digest"
+	ObjQuery            = "query"
+	ObjDatasetQuery     = "dataset-query"
+	ObjJob              = "job"
+	ObjResult           = "result"
+	ObjShare            = "share"
+	ObjRelease          = "release"
 )
 
 // CompositeKey returns the composite key of objectType and attrs, exactly as
@@ -75,12 +75,8 @@ func BudgetKey(datasetID string) string { return CompositeKey(ObjBudget, dataset
 // SubmissionKey is the key of a submission.
 func SubmissionKey(id string) string { return CompositeKey(ObjSubmission, id) }
 
-// DatasetSubmissionKey is the index entry of a submission under its dataset and period.
-func DatasetSubmissionKey(datasetID, period, submissionID string) string {
-	return CompositeKey(ObjDatasetSubmission, datasetID, period, submissionID)
-}
-
-// LiveKey is the key naming the live submission of a provider for a dataset period.
+// LiveKey is the key naming the live submission of a provider for a dataset period (its
+// LiveSubmission entry).
 func LiveKey(datasetID, period, providerMSPID string) string {
 	return CompositeKey(ObjLive, datasetID, period, providerMSPID)
 }

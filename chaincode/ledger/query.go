@@ -333,18 +333,26 @@ func checkSubmissionCount(ds Dataset, period string, live int) error {
 	return nil
 }
 
+// ApprovalInputs is what the approval that meets a query's rule reads: the query's
+// dataset, its budget and the live-index entries of the query's dataset and period.
+type ApprovalInputs struct {
+	Dataset Dataset
+	Budget  Budget
+	Live    []LiveSubmission
+}
+
 // ApplyApproval records member caller's approval of the pending query q. When that meets
-// the query's approval rule, in the same step it calls freeze for the dataset's budget and
-// the live submissions of the query's dataset and period, freezes those submissions into
-// the query, debits the budget and approves the query; it then returns the debited budget
-// and the job to create. Otherwise the query stays pending, budget and job are nil, and
-// freeze is not called, so that approvals that do not complete the rule neither read nor
-// write the budget. It returns FORBIDDEN for a non-member or for the requester's
-// organisation under ExcludeRequester, CONFLICT for an organisation that already decided,
-// BAD_STATE when the query is not pending or has fewer live submissions than the policy's
-// minSubmissions or more than its maxSubmissions (then nothing is debited), and
-// BUDGET_EXCEEDED when the remaining budget is too small (then nothing changes).
-func ApplyApproval(c Consortium, q Query, ds Dataset, caller, reason, txID string, at time.Time, freeze func() (Budget, []Submission, error)) (Query, *Budget, *Job, error) {
+// the query's approval rule, in the same step it calls read for the query's dataset, its
+// budget and its live submissions, freezes those submissions into the query, debits the
+// budget and approves the query; it then returns the debited budget and the job to
+// create. Otherwise the query stays pending, budget and job are nil, and read is not
+// called, so that approvals that do not complete the rule read and write nothing but the
+// query. It returns FORBIDDEN for a non-member or for the requester's organisation under
+// ExcludeRequester, CONFLICT for an organisation that already decided, BAD_STATE when the
+// query is not pending, its dataset is not active, or it has fewer live submissions than
+// the policy's minSubmissions or more than its maxSubmissions (then nothing is debited),
+// and BUDGET_EXCEEDED when the remaining budget is too small (then nothing changes).
+func ApplyApproval(c Consortium, q Query, caller, reason, txID string, at time.Time, read func() (ApprovalInputs, error)) (Query, *Budget, *Job, error) {
 	if err := checkDecider(c, q, caller, reason, false); err != nil {
 		return q, nil, nil, err
 	}
@@ -353,25 +361,29 @@ func ApplyApproval(c Consortium, q Query, ds Dataset, caller, reason, txID strin
 	if CountApprovals(q.Approvals, q.Rule, q.Requester) < q.Rule.MinApprovals {
 		return q, nil, nil, nil
 	}
-	if err := RequireActive(ds); err != nil {
-		return q, nil, nil, err
-	}
-	b, live, err := freeze()
+	in, err := read()
 	if err != nil {
 		return q, nil, nil, err
 	}
+	ds := in.Dataset
+	if ds.ID != q.DatasetID {
+		return q, nil, nil, Errorf(CodeInternal, "query %s names dataset %s, not %s", q.ID, q.DatasetID, ds.ID)
+	}
+	if err := RequireActive(ds); err != nil {
+		return q, nil, nil, err
+	}
 	var ids, digests []string
-	for _, s := range live {
-		if s.Status != StatusLive || s.DatasetID != q.DatasetID || (q.Period != "" && s.Period != q.Period) {
-			return q, nil, nil, Errorf(CodeInternal, "the live index of dataset %s names submission %s, which is not live for query %s", q.DatasetID, s.ID, q.ID)
+	for _, s := range in.Live {
+		if s.DatasetID != q.DatasetID || (q.Period != "" && s.Period != q.Period) {
+			return q, nil, nil, Errorf(CodeInternal, "the live index of dataset %s names submission %s, which is not live for query %s", q.DatasetID, s.SubmissionID, q.ID)
 		}
-		ids = append(ids, s.ID)
-		digests = append(digests, s.Digests()...)
+		ids = append(ids, s.SubmissionID)
+		digests = append(digests, s.Digests...)
 	}
 	if err := checkSubmissionCount(ds, q.Period, len(ids)); err != nil {
 		return q, nil, nil, err
 	}
-	nb, err := b.Debit(q.EpsilonMicro, at)
+	nb, err := in.Budget.Debit(q.EpsilonMicro, at)
 	if err != nil {
 		return q, nil, nil, err
 	}

@@ -44,6 +44,22 @@ func (s Submission) Digests() []string {
 	return out
 }
 
+// LiveSubmission is what the live-submission index (LiveKey) holds for a provider's live
+// submission of a dataset period: its ID, dataset, period and ciphertext digests, so that
+// an approval freezes a query's inputs from the index alone, without reading every
+// submission record.
+type LiveSubmission struct {
+	SubmissionID string   `json:"submissionID"`
+	DatasetID    string   `json:"datasetID"`
+	Period       string   `json:"period"`
+	Digests      []string `json:"digests"`
+}
+
+// Live returns the live-index entry of s.
+func (s Submission) Live() LiveSubmission {
+	return LiveSubmission{SubmissionID: s.ID, DatasetID: s.DatasetID, Period: s.Period, Digests: s.Digests()}
+}
+
 // SubmissionInput is the argument of SubmitData. Records is the number of records
 // aggregated into the ciphertexts: from 1 to the dataset policy's MaxRecordsPerSubmission.
 type SubmissionInput struct {

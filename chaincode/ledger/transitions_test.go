@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -461,48 +462,52 @@ func TestNewQueryAndReplay(t *testing.T) {
 func TestApplyApproval(t *testing.T) {
 	ds, b := dataset(t)
 	pending := pendingQuery(t)
-	once, _, _, err := ledger.ApplyApproval(consortium(), pending, ds, hosA, "", txID, t0, func() (ledger.Budget, []ledger.Submission, error) {
-		t.Fatal("an approval that does not complete the rule must not read the budget")
-		return b, nil, nil
+	once, _, _, err := ledger.ApplyApproval(consortium(), pending, hosA, "", txID, t0, func() (ledger.ApprovalInputs, error) {
+		t.Fatal("an approval that does not complete the rule must not read the dataset, budget or live index")
+		return ledger.ApprovalInputs{}, nil
 	})
 	require.NoError(t, err)
 	approved, _, _ := approvedQuery(t)
 	exhausted, err := b.Debit(600_000, t0)
 	require.NoError(t, err)
-	stale := submission(hosA, "2025", "gone")
-	stale.Status = ledger.StatusSuperseded
+	closed := ds
+	closed.Status = ledger.StatusPending
+	other := ds
+	other.ID = "other"
 	fails := errors.New("peer down")
+	a, bb := submission(hosA, "2025", "a"), submission(hosB, "2025", "b")
+	elsewhere := submission(hosB, "2024", "b")
+	elsewhere.DatasetID = "other"
 
 	tests := []struct {
 		name   string
 		q      ledger.Query
 		caller string
-		freeze func() (ledger.Budget, []ledger.Submission, error)
+		read   func() (ledger.ApprovalInputs, error)
 		want   ledger.Code
 		status ledger.Status
 	}{
-		{"the first approval keeps it pending", pending, hosB, live(b), "", ledger.StatusPending},
-		{"the approval that meets the rule approves it", once, hosB, live(b), "", ledger.StatusApproved},
-		{"the requester's own organisation is excluded", pending, stat, live(b), ledger.CodeForbidden, ""},
-		{"the auditor cannot approve", pending, reg, live(b), ledger.CodeForbidden, ""},
-		{"a worker organisation cannot approve", pending, lab, live(b), ledger.CodeForbidden, ""},
-		{"a member decides once", once, hosA, live(b), ledger.CodeConflict, ""},
-		{"an approved query takes no more approvals", approved, stat, live(b), ledger.CodeBadState, ""},
-		{"a budget too small refuses the completing approval", once, hosB, live(exhausted), ledger.CodeBudgetExceeded, ""},
-		{"too few live submissions at approval time", once, hosB, func() (ledger.Budget, []ledger.Submission, error) {
-			return b, []ledger.Submission{submission(hosA, "2025", "a")}, nil
-		}, ledger.CodeBadState, ""},
-		{"more live submissions than the policy's maxSubmissions at approval time", once, hosB, func() (ledger.Budget, []ledger.Submission, error) {
-			return b, []ledger.Submission{submission(hosA, "2025", "a"), submission(hosB, "2025", "b"), submission(hosA, "2025", "c"), submission(hosB, "2025", "d")}, nil
-		}, ledger.CodeBadState, ""},
-		{"a live index naming a superseded submission is internal", once, hosB, func() (ledger.Budget, []ledger.Submission, error) {
-			return b, []ledger.Submission{submission(hosB, "2025", "b"), stale}, nil
+		{"the first approval keeps it pending", pending, hosB, live(t, b), "", ledger.StatusPending},
+		{"the approval that meets the rule approves it", once, hosB, live(t, b), "", ledger.StatusApproved},
+		{"the requester's own organisation is excluded", pending, stat, live(t, b), ledger.CodeForbidden, ""},
+		{"the auditor cannot approve", pending, reg, live(t, b), ledger.CodeForbidden, ""},
+		{"a worker organisation cannot approve", pending, lab, live(t, b), ledger.CodeForbidden, ""},
+		{"a member decides once", once, hosA, live(t, b), ledger.CodeConflict, ""},
+		{"an approved query takes no more approvals", approved, stat, live(t, b), ledger.CodeBadState, ""},
+		{"a budget too small refuses the completing approval", once, hosB, live(t, exhausted), ledger.CodeBudgetExceeded, ""},
+		{"a dataset that is not active refuses the completing approval", once, hosB, inputs(closed, b, a, bb), ledger.CodeBadState, ""},
+		{"another dataset than the query's is internal", once, hosB, inputs(other, b, a, bb), ledger.CodeInternal, ""},
+		{"too few live submissions at approval time", once, hosB, inputs(ds, b, a), ledger.CodeBadState, ""},
+		{"more live submissions than the policy's maxSubmissions at approval time", once, hosB,
+			inputs(ds, b, a, bb, submission(hosA, "2025", "c"), submission(hosB, "2025", "d")), ledger.CodeBadState, ""},
+		{"a live index entry of another dataset is internal", once, hosB, inputs(ds, b, a, elsewhere), ledger.CodeInternal, ""},
+		{"a failing read is passed on", once, hosB, func() (ledger.ApprovalInputs, error) {
+			return ledger.ApprovalInputs{}, ledger.Prefix("read budget", fails)
 		}, ledger.CodeInternal, ""},
-		{"a failing read is passed on", once, hosB, func() (ledger.Budget, []ledger.Submission, error) { return b, nil, ledger.Prefix("read budget", fails) }, ledger.CodeInternal, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, nb, job, err := ledger.ApplyApproval(consortium(), tt.q, ds, tt.caller, "", txID, t0, tt.freeze)
+			q, nb, job, err := ledger.ApplyApproval(consortium(), tt.q, tt.caller, "", txID, t0, tt.read)
 			requireCode(t, tt.want, err)
 			if tt.want != "" {
 				require.Nil(t, nb)
@@ -518,14 +523,15 @@ func TestApplyApproval(t *testing.T) {
 			require.Equal(t, int64(500_000), nb.SpentMicroEpsilon)
 			require.Equal(t, ledger.StatusOpen, job.Status)
 			require.Equal(t, []string{"s-" + hosA + "-a", "s-" + hosB + "-b"}, q.SubmissionIDs, "frozen and sorted")
-			require.Len(t, q.InputDigests, 2)
+			wantDigests := []string{digest("a"), digest("b")}
+			sort.Strings(wantDigests)
+			require.Equal(t, wantDigests, q.InputDigests, "the frozen submissions' digests, sorted")
 		})
 	}
 	require.ErrorIs(t, ledger.Prefix("read budget", fails), fails)
 
-	_, nb, _, err := ledger.ApplyApproval(consortium(), once, ds, hosB, "", txID, t0, func() (ledger.Budget, []ledger.Submission, error) {
-		return b, []ledger.Submission{submission(hosA, "2025", "a"), submission(hosB, "2025", "b"), submission(hosA, "2025", "c"), submission(hosB, "2025", "d")}, nil
-	})
+	_, nb, _, err := ledger.ApplyApproval(consortium(), once, hosB, "", txID, t0,
+		inputs(ds, b, a, bb, submission(hosA, "2025", "c"), submission(hosB, "2025", "d")))
 	require.EqualError(t, err, "BAD_STATE: dataset ds has 4 live submissions; its policy lets a query combine at most 3 (maxSubmissions) so that sums stay exact; restrict the query to a period")
 	require.Nil(t, nb, "nothing is debited")
 }

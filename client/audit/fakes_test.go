@@ -403,15 +403,17 @@ func (w *world) request(key string, spec policies.Query) ledger.Query {
 func (w *world) approve(q ledger.Query, by ...string) ledger.Query {
 	for _, org := range by {
 		tx, at := w.next()
-		var live []ledger.Submission
+		var live []ledger.LiveSubmission
 		for _, s := range w.l.subs {
 			if s.Status == ledger.StatusLive {
-				live = append(live, s)
+				live = append(live, s.Live())
 			}
 		}
 		var err error
 		var b *ledger.Budget
-		q, b, _, err = ledger.ApplyApproval(w.l.c, q, w.ds, org, "ok", tx, at, func() (ledger.Budget, []ledger.Submission, error) { return w.l.budgets[w.ds.ID], live, nil })
+		q, b, _, err = ledger.ApplyApproval(w.l.c, q, org, "ok", tx, at, func() (ledger.ApprovalInputs, error) {
+			return ledger.ApprovalInputs{Dataset: w.ds, Budget: w.l.budgets[w.ds.ID], Live: live}, nil
+		})
 		require.NoError(w.t, err)
 		w.l.putQuery(q, tx, at)
 		if b != nil {

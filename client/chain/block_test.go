@@ -113,7 +113,9 @@ func TestTransactionsRefusesMalformedBlocks(t *testing.T) {
 
 // FuzzTransactions decodes arbitrary bytes as a block as a peer might serve it: decoding
 // its transactions and hashing it must never panic, and a block whose transactions decode
-// has one Tx per transaction.
+// has one Tx per transaction, while one that does not is refused with ErrMalformed.
+// The committed corpus under testdata/fuzz/FuzzTransactions holds real blocks and the
+// malformed blocks of TestTransactionsRefusesMalformedBlocks.
 func FuzzTransactions(f *testing.F) {
 	for _, b := range buildChain(f, 3, 2) {
 		raw, err := proto.Marshal(b)
@@ -128,8 +130,10 @@ func FuzzTransactions(f *testing.F) {
 		_ = chain.HeaderHash(b.GetHeader())
 		_ = chain.DataHash(b.GetData())
 		txs, err := chain.Transactions(&b)
-		if err == nil && len(txs) != len(b.GetData().GetData()) {
-			t.Fatalf("%d transactions decoded from %d", len(txs), len(b.GetData().GetData()))
+		if err != nil {
+			require.ErrorIs(t, err, chain.ErrMalformed)
+			return
 		}
+		require.Len(t, txs, len(b.GetData().GetData()))
 	})
 }

@@ -30,7 +30,7 @@ type harness struct {
 	srv *httptest.Server
 }
 
-func start(t *testing.T, cfg dashboard.Config, setup func(*harness)) *harness {
+func start(t testing.TB, cfg dashboard.Config, setup func(*harness)) *harness {
 	t.Helper()
 	l := demoLedger()
 	h := &harness{l: l, a: &fakeAuditor{l: l}, e: &fakeEvents{ch: make(chan fabric.Event)}}

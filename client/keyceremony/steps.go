@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -603,13 +604,35 @@ func readRound(keySharePath string) (round, bool, error) {
 	if err != nil {
 		return round{}, false, fmt.Errorf("read the round record: %w", err)
 	}
-	var r round
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil || validDigest("setup", r.SetupDigest) != nil || validDigest("message", r.MessageDigest) != nil {
+	r, err := decodeRound(data)
+	if err != nil {
 		return round{}, false, fmt.Errorf("round record %s is malformed; remove it to contribute anew", RoundPath(keySharePath))
 	}
 	return r, true, nil
+}
+
+// decodeRound decodes a round record: one JSON object with the fields of round and
+// nothing after it, both digests valid and the holder's index not negative.
+func decodeRound(data []byte) (round, error) {
+	var r round
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return round{}, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return round{}, errors.New("data after the round record")
+	}
+	if err := validDigest("setup", r.SetupDigest); err != nil {
+		return round{}, err
+	}
+	if err := validDigest("message", r.MessageDigest); err != nil {
+		return round{}, err
+	}
+	if r.Holder < 0 {
+		return round{}, fmt.Errorf("holder %d is negative", r.Holder)
+	}
+	return r, nil
 }
 
 // writeRound replaces the holder's round record atomically.

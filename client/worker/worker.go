@@ -316,14 +316,15 @@ func (w *Worker) listen(ctx context.Context, p *pool) {
 
 // jobEvent returns the query ID of an event after which the query's job may be claimed:
 // the query was approved, or the job opened again (after an expired lease was dropped or
-// after another organisation's result), for a query of the worker's datasets.
+// after another organisation's result), for a query of the worker's datasets. A payload
+// that does not decode, or names a malformed query ID, is no job.
 func (w *Worker) jobEvent(ev fabric.Event) (string, bool) {
 	var e ledger.Event
 	if err := json.Unmarshal(ev.Payload, &e); err != nil {
 		w.log.Warn("undecodable chaincode event", "event", ev.Name, "tx", ev.TxID)
 		return "", false
 	}
-	if e.QueryID == "" || e.QueryStatus != ledger.StatusApproved {
+	if ledger.ValidateID("query ID", e.QueryID) != nil || e.QueryStatus != ledger.StatusApproved {
 		return "", false
 	}
 	switch e.Name {

@@ -1,8 +1,9 @@
-// Command benchkv-cc runs a bare key-value chaincode as a service: Put(key, value) writes
-// one key and Get(key) reads it, with no access control, validation or events. It exists
-// only as the baseline that `make bench` measures the statledger contract against on the
-// same network; the test network deploys it on request, never by default. It is
-// configured from the environment like statledger-cc (see package ccserver).
+// Command benchkv-cc runs a bare key-value chaincode as a service: Put(key, value) reads
+// one key and writes it (the get and put of a read-modify-write, the least a contract
+// transaction does) and Get(key) reads it, with no access control, validation or events.
+// It exists only as the baseline that `make bench` measures the statledger contract
+// against on the same network; the test network deploys it on request, never by default.
+// It is configured from the environment like statledger-cc (see package ccserver).
 package main
 
 import (
@@ -21,6 +22,9 @@ func (kv) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 	fn, args := stub.GetFunctionAndParameters()
 	switch {
 	case fn == "Put" && len(args) == 2:
+		if _, err := stub.GetState(args[0]); err != nil {
+			return shim.Error(err.Error())
+		}
 		if err := stub.PutState(args[0], []byte(args[1])); err != nil {
 			return shim.Error(err.Error())
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,10 +36,13 @@ type load struct {
 	name    string
 	txPerOp int
 	prepare func(ctx context.Context, client int) (op func(ctx context.Context) error, err error)
+	// steps times the steps of one operation (each transaction and each wait).
+	steps *steps
 }
 
 // runBench measures committed transactions per second of the statledger contract's
-// SubmitData and RequestQuery+ApproveQuery next to a bare Put on the benchkv chaincode,
+// SubmitData and RequestQuery+ApproveQuery next to a bare put/get transaction (benchkv's
+// Put reads the key it writes),
 // on the running network, in interleaved rounds, and prints medians and ratios.
 func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) error {
 	if bc.Clients < 1 || bc.Rounds < 1 || bc.Duration <= 0 {
@@ -73,31 +77,85 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 			return fmt.Errorf("prepare %s: %w", l.name, err)
 		}
 	}
+	meter, err := newCPUMeter(n.StateDir())
+	if err != nil {
+		return err
+	}
 	rates := make([][]float64, len(loads))
+	use := make([]cpuUse, len(loads))
 	for r := range bc.Rounds {
 		for i, l := range loads {
-			rate, err := measure(ctx, ops[i], l.txPerOp, bc.Duration)
+			before, err := meter.sample()
+			if err != nil {
+				return err
+			}
+			tx, elapsed, err := measure(ctx, ops[i], l.txPerOp, bc.Duration)
 			if err != nil {
 				return fmt.Errorf("%s, round %d: %w", l.name, r+1, err)
 			}
+			after, err := meter.sample()
+			if err != nil {
+				return err
+			}
+			use[i].add(before, after, tx)
+			rate := float64(tx) / elapsed.Seconds()
 			fmt.Fprintf(out, "  round %d  %-34s %7.1f tx/s\n", r+1, l.name, rate)
 			rates[i] = append(rates[i], rate)
 		}
 	}
 	fmt.Fprintf(out, "\nledger throughput: %d clients, %d rounds of %s, medians (batch timeout %s)\n",
 		bc.Clients, bc.Rounds, bc.Duration, testnetwork.DefaultBatchTimeout)
-	fmt.Fprintf(out, "%-36s %9s %s\n", "transaction", "tx/s", "ratio to bare put")
-	base := median(rates[0])
+	// A load's ratio is the median of its per-round ratios to the baseline measured just
+	// before it, so that a burst of other work on the machine skews both sides of a pair.
+	fmt.Fprintf(out, "%-36s %9s %6s  %s\n", "transaction", "tx/s", "ratio", "ratio to the bare get+put of each round")
 	for i, l := range loads {
-		m := median(rates[i])
-		fmt.Fprintf(out, "%-36s %9.1f %5.2f\n", l.name, m, m/base)
+		ratios := make([]float64, len(rates[i]))
+		rs := make([]string, len(rates[i]))
+		for r := range rates[i] {
+			ratios[r] = rates[i][r] / rates[0][r]
+			rs[r] = fmt.Sprintf("%.2f", ratios[r])
+		}
+		fmt.Fprintf(out, "%-36s %9.1f %6.2f  %s\n", l.name, median(rates[i]), median(ratios), strings.Join(rs, " "))
+	}
+	printCPU(out, loads, use)
+	fmt.Fprintf(out, "\nmean time per step of one operation (all rounds)\n")
+	for _, l := range loads {
+		fmt.Fprintf(out, "  %-34s %s\n", l.name, l.steps)
 	}
 	return nil
 }
 
-// measure runs every client's operation in a loop for d and returns committed
-// transactions per second. Any failed operation fails the measurement.
-func measure(ctx context.Context, ops []func(context.Context) error, txPerOp int, d time.Duration) (float64, error) {
+// printCPU prints, per load, the CPU time per committed transaction of the benchmark
+// client, the orderers, the peers and the chaincode servers over all rounds, what the
+// rest of the machine used meanwhile, and how busy the processors were; then each
+// process's share.
+func printCPU(out io.Writer, loads []load, use []cpuUse) {
+	fmt.Fprintf(out, "\nCPU ms per committed transaction (all rounds)\n")
+	fmt.Fprintf(out, "%-36s %7s %7s %7s %9s %7s %7s %5s\n", "transaction", "client", "orderer", "peers", "chaincode", "sum", "others", "busy")
+	for i, l := range loads {
+		u := use[i]
+		client, orderers, peers, cc := u.groups()
+		ours := client + orderers + peers + cc
+		busy := 0.0
+		if u.total > 0 {
+			busy = 100 * float64(u.total-u.idle) / float64(u.total)
+		}
+		fmt.Fprintf(out, "%-36s %7.2f %7.2f %7.2f %9.2f %7.2f %7.2f %4.0f%%\n", l.name,
+			u.perTx(client), u.perTx(orderers), u.perTx(peers), u.perTx(cc), u.perTx(ours), u.perTx(u.total-u.idle-ours), busy)
+	}
+	for i, l := range loads {
+		fmt.Fprintf(out, "  %s:", l.name)
+		for _, name := range use[i].processNames() {
+			fmt.Fprintf(out, " %s %.2f", name, use[i].perTx(use[i].procs[name]))
+		}
+		fmt.Fprintln(out)
+	}
+}
+
+// measure runs every client's operation in a loop for d and returns the number of
+// committed transactions and the time they took. Any failed operation fails the
+// measurement.
+func measure(ctx context.Context, ops []func(context.Context) error, txPerOp int, d time.Duration) (int64, time.Duration, error) {
 	var done atomic.Int64
 	start := time.Now()
 	deadline := start.Add(d)
@@ -111,9 +169,9 @@ func measure(ctx context.Context, ops []func(context.Context) error, txPerOp int
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return float64(done.Load()) / time.Since(start).Seconds(), nil
+	return done.Load(), time.Since(start), nil
 }
 
 // bench holds one connection per organisation the loads use.
@@ -179,10 +237,13 @@ func (b *bench) putLoad() load {
 	value := make([]byte, 256)
 	_, _ = rand.Read(value)
 	v := hex.EncodeToString(value) // 512 bytes, about a SubmitData argument's size
-	return load{name: "bare Put (benchkv)", txPerOp: 1, prepare: func(context.Context, int) (func(context.Context) error, error) {
+	st := newSteps("Put")
+	return load{name: "bare get+put (benchkv)", txPerOp: 1, steps: st, prepare: func(context.Context, int) (func(context.Context) error, error) {
 		return func(ctx context.Context) error {
-			_, err := b.kv.Submit(ctx, "Put", b.unique("k"), v)
-			return err
+			return st.time(0, func() error {
+				_, err := b.kv.Submit(ctx, "Put", b.unique("k"), v)
+				return err
+			})
 		}, nil
 	}}
 }
@@ -190,7 +251,8 @@ func (b *bench) putLoad() load {
 func (b *bench) submitLoad() load {
 	var once sync.Once
 	var setupErr error
-	return load{name: "SubmitData", txPerOp: 1, prepare: func(ctx context.Context, client int) (func(context.Context) error, error) {
+	st := newSteps("SubmitData")
+	return load{name: "SubmitData", txPerOp: 1, steps: st, prepare: func(ctx context.Context, client int) (func(context.Context) error, error) {
 		once.Do(func() {
 			var ds ledger.Dataset
 			if ds, setupErr = b.dataset(ctx); setupErr == nil {
@@ -201,8 +263,10 @@ func (b *bench) submitLoad() load {
 			return nil, setupErr
 		}
 		return func(ctx context.Context) error {
-			_, err := b.hospA.SubmitData(ctx, b.submission(b.submitDataset, b.unique("p")))
-			return err
+			return st.time(0, func() error {
+				_, err := b.hospA.SubmitData(ctx, b.submission(b.submitDataset, b.unique("p")))
+				return err
+			})
 		}, nil
 	}}
 }
@@ -210,7 +274,8 @@ func (b *bench) submitLoad() load {
 // queryLoad gives each client its own dataset, so that the budget debits of different
 // clients do not conflict (one budget key per dataset is the contract's design).
 func (b *bench) queryLoad() load {
-	return load{name: "RequestQuery + ApproveQuery x2", txPerOp: 3, prepare: func(ctx context.Context, client int) (func(context.Context) error, error) {
+	st := newSteps("RequestQuery", "event at HospitalA", "ApproveQuery A", "event at HospitalB", "ApproveQuery B")
+	return load{name: "RequestQuery + ApproveQuery x2", txPerOp: 3, steps: st, prepare: func(ctx context.Context, client int) (func(context.Context) error, error) {
 		ds, err := b.dataset(ctx)
 		if err != nil {
 			return nil, err
@@ -222,33 +287,84 @@ func (b *bench) queryLoad() load {
 		}
 		return func(ctx context.Context) error {
 			pk := randomDigest() // an analyst key that is never uploaded
-			q, err := b.stat.RequestQuery(ctx, ledger.QueryInput{
-				IdempotencyKey: b.unique("idem"), DatasetID: ds.ID, Period: "bench",
-				Spec:             policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: ds.Policy.EpsilonPerQuery},
-				AnalystKeyDigest: pk, AnalystKeyURI: "file:///blobs/" + pk,
-				// The first t = 2 of the benchmark key's participants, in consortium order.
-				Decryptors: []string{"StatOfficeMSP", "HospitalAMSP"},
+			var q ledger.Query
+			err := st.time(0, func() (err error) {
+				q, err = b.stat.RequestQuery(ctx, ledger.QueryInput{
+					IdempotencyKey: b.unique("idem"), DatasetID: ds.ID, Period: "bench",
+					Spec:             policies.Query{Statistic: policies.StatCount, GroupBy: []string{"region"}, Epsilon: ds.Policy.EpsilonPerQuery},
+					AnalystKeyDigest: pk, AnalystKeyURI: "file:///blobs/" + pk,
+					// The first t = 2 of the benchmark key's participants, in consortium order.
+					Decryptors: []string{"StatOfficeMSP", "HospitalAMSP"},
+				})
+				return err
 			})
 			if err != nil {
 				return err
 			}
-			if err := b.watchA.wait(ctx, q.ID, 1); err != nil {
+			if err := st.time(1, func() error { return b.watchA.wait(ctx, q.ID, 1) }); err != nil {
 				return err
 			}
-			if _, err := b.hospA.ApproveQuery(ctx, q.ID, "bench"); err != nil {
+			if err := st.time(2, func() (err error) { _, err = b.hospA.ApproveQuery(ctx, q.ID, "bench"); return err }); err != nil {
 				return err
 			}
-			if err := b.watchB.wait(ctx, q.ID, 2); err != nil {
+			if err := st.time(3, func() error { return b.watchB.wait(ctx, q.ID, 2) }); err != nil {
 				return err
 			}
-			q, err = b.hospB.ApproveQuery(ctx, q.ID, "bench")
-			if err == nil && q.Status != ledger.StatusApproved {
-				err = fmt.Errorf("query %s is %s after two approvals", q.ID, q.Status)
-			}
-			return err
+			return st.time(4, func() error {
+				q, err := b.hospB.ApproveQuery(ctx, q.ID, "bench")
+				if err == nil && q.Status != ledger.StatusApproved {
+					err = fmt.Errorf("query %s is %s after two approvals", q.ID, q.Status)
+				}
+				return err
+			})
 		}, nil
 	}}
 }
+
+// steps accumulates the time the named steps of a load's operations take. It is safe for
+// concurrent use.
+type steps struct {
+	names []string
+	mu    sync.Mutex
+	total []time.Duration
+	max   []time.Duration
+	count []int
+}
+
+func newSteps(names ...string) *steps {
+	n := len(names)
+	return &steps{names: names, total: make([]time.Duration, n), max: make([]time.Duration, n), count: make([]int, n)}
+}
+
+// time runs step i and records how long it took, whether or not it failed.
+func (s *steps) time(i int, step func() error) error {
+	start := time.Now()
+	err := step()
+	d := time.Since(start)
+	s.mu.Lock()
+	s.total[i] += d
+	s.max[i] = max(s.max[i], d)
+	s.count[i]++
+	s.mu.Unlock()
+	return err
+}
+
+// String lists each step's mean and maximum time in milliseconds.
+func (s *steps) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for i, name := range s.names {
+		mean := time.Duration(0)
+		if s.count[i] > 0 {
+			mean = s.total[i] / time.Duration(s.count[i])
+		}
+		out = append(out, fmt.Sprintf("%s %.0f ms (max %.0f)", name, ms(mean), ms(s.max[i])))
+	}
+	return strings.Join(out, " | ")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // queryWatch counts the query events one organisation's peer has delivered, per query,
 // so that an approver acts as soon as its own peer has committed the previous step, as an

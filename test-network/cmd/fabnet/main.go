@@ -80,7 +80,7 @@ func execute(args []string) int {
 	bc := BenchConfig{}
 	bench := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure the contract's transactions per second next to a bare key-value put on the running network",
+		Short: "Measure the contract's transactions per second next to a bare key-value get+put on the running network",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cfg, bc, os.Stdout) },
 	}
