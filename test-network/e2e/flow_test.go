@@ -424,6 +424,7 @@ func (f *flow) release(t testing.TB, ctx context.Context, q ledger.Query, ft *fl
 	t0 := time.Now()
 	_, err := f.awaitQuery(ctx, statOffice, q.ID, "ready", hasStatus(ledger.StatusReady))
 	require.NoError(t, err)
+	settle(t, ctx) // the other endorsers of the release must have seen the last share too
 	ft.Waiting += time.Since(t0)
 	table, rel, err := f.releaser.Release(ctx, q.ID)
 	require.NoError(t, err)
