@@ -23,6 +23,7 @@ import (
 	"github.com/statledger/statledger/crypto/cube"
 	"github.com/statledger/statledger/crypto/encrypt"
 	"github.com/statledger/statledger/crypto/params"
+	"github.com/statledger/statledger/crypto/params/paramstest"
 	"github.com/statledger/statledger/policies"
 )
 
@@ -34,22 +35,12 @@ const (
 	keyID = "key-1"
 )
 
-var testSet = params.MustNamed(params.InsecureN11T58)
+var testSet = paramstest.Set
 
-var (
-	keysOnce sync.Once
-	testPK   *rlwe.PublicKey
-	testEVK  *rlwe.MemEvaluationKeySet
-)
-
+// testKeys returns the shared test keys (paramstest.Keys) without the secret key.
 func testKeys() (*rlwe.PublicKey, *rlwe.MemEvaluationKeySet) {
-	keysOnce.Do(func() {
-		kg := rlwe.NewKeyGenerator(testSet.RLWE())
-		sk, pk := kg.GenKeyPairNew()
-		testPK = pk
-		testEVK = rlwe.NewMemEvaluationKeySet(nil, kg.GenGaloisKeysNew(testSet.GaloisElements(), sk)...)
-	})
-	return testPK, testEVK
+	_, pk, evk := paramstest.Keys()
+	return pk, evk
 }
 
 // keySource serves the test's rotation keys under keyID.

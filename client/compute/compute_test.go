@@ -18,25 +18,16 @@ import (
 	"github.com/statledger/statledger/crypto/cube"
 	"github.com/statledger/statledger/crypto/encrypt"
 	"github.com/statledger/statledger/crypto/params"
+	"github.com/statledger/statledger/crypto/params/paramstest"
 	"github.com/statledger/statledger/policies"
 )
 
-var testSet = params.MustNamed(params.InsecureN11T58)
+var testSet = paramstest.Set
 
-var (
-	keysOnce sync.Once
-	testPK   *rlwe.PublicKey
-	testEVK  *rlwe.MemEvaluationKeySet
-)
-
+// testKeys returns the shared test keys (paramstest.Keys) without the secret key.
 func testKeys() (*rlwe.PublicKey, *rlwe.MemEvaluationKeySet) {
-	keysOnce.Do(func() {
-		kg := rlwe.NewKeyGenerator(testSet.RLWE())
-		sk, pk := kg.GenKeyPairNew()
-		testPK = pk
-		testEVK = rlwe.NewMemEvaluationKeySet(nil, kg.GenGaloisKeysNew(testSet.GaloisElements(), sk)...)
-	})
-	return testPK, testEVK
+	_, pk, evk := paramstest.Keys()
+	return pk, evk
 }
 
 // keys serves the test key under "key-1" and counts its loads.

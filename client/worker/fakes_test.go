@@ -23,6 +23,7 @@ import (
 	"github.com/statledger/statledger/crypto/encrypt"
 	"github.com/statledger/statledger/crypto/eval"
 	"github.com/statledger/statledger/crypto/params"
+	"github.com/statledger/statledger/crypto/params/paramstest"
 	"github.com/statledger/statledger/policies"
 )
 
@@ -32,7 +33,7 @@ const (
 	keyID     = "key-1"
 )
 
-var testSet = params.MustNamed(params.InsecureN11T58)
+var testSet = paramstest.Set
 
 // fakeLedger is an in-memory ledger that applies the real job rules of package ledger
 // (claims, leases, results) with the real clock. Hooks let tests interfere.
@@ -367,22 +368,10 @@ type world struct {
 	dataset ledger.Dataset
 }
 
-var (
-	keysOnce sync.Once
-	testSK   *rlwe.SecretKey
-	testPK   *rlwe.PublicKey
-	testEVK  *rlwe.MemEvaluationKeySet
-)
-
-// testKeys are one party's keys: single-party encryption stands in for the ceremony's
-// collective key; evaluation is the same.
+// testKeys are one party's keys (paramstest.Keys): single-party encryption stands in for
+// the ceremony's collective key; evaluation is the same.
 func testKeys() (*rlwe.SecretKey, *rlwe.PublicKey, *rlwe.MemEvaluationKeySet) {
-	keysOnce.Do(func() {
-		kg := rlwe.NewKeyGenerator(testSet.RLWE())
-		testSK, testPK = kg.GenKeyPairNew()
-		testEVK = rlwe.NewMemEvaluationKeySet(nil, kg.GenGaloisKeysNew(testSet.GaloisElements(), testSK)...)
-	})
-	return testSK, testPK, testEVK
+	return paramstest.Keys()
 }
 
 func testSchema() policies.Schema {
