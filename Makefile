@@ -21,7 +21,7 @@ help: ## list the targets
 
 fabric: $(FABRIC_STAMP) ## build Fabric's peer, orderer, configtxgen, cryptogen, osnadmin (once per version)
 
-$(FABRIC_STAMP): tools/fabric/go.mod tools/fabric/go.sum tools/fabric/patch.sh
+$(FABRIC_STAMP): tools/fabric/go.mod tools/fabric/go.sum tools/fabric/patch.sh $(wildcard tools/fabric/peer/*.go)
 	@echo "building Fabric $(FABRIC_VERSION) commands, patched by tools/fabric/patch.sh (a few minutes the first time)"
 	@mkdir -p $(FABRIC)/bin $(FABRIC)/config
 	tools/fabric/patch.sh $(CURDIR)/$(FABRIC)/patched

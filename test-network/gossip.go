@@ -34,20 +34,29 @@ func peersKnown(body []byte, channel string) (known int, ok bool) {
 	return 0, false
 }
 
-// gossipPeersKnown asks peer p's operations endpoint how many other peers of the channel
-// it knows through gossip.
-func (n *Network) gossipPeersKnown(ctx context.Context, client *http.Client, p network.Peer) (int, bool) {
+// peerMetrics returns peer p's Prometheus metrics, read from its operations endpoint.
+func peerMetrics(ctx context.Context, client *http.Client, p network.Peer) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", p.OpsPort), nil)
 	if err != nil {
-		return 0, false
+		return nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, false
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s's peer metrics: %s", p.Org.Name, resp.Status)
+	}
+	return body, err
+}
+
+// gossipPeersKnown asks peer p's operations endpoint how many other peers of the channel
+// it knows through gossip.
+func (n *Network) gossipPeersKnown(ctx context.Context, client *http.Client, p network.Peer) (int, bool) {
+	body, err := peerMetrics(ctx, client, p)
+	if err != nil {
 		return 0, false
 	}
 	return peersKnown(body, n.layout.ChannelID)

@@ -53,6 +53,7 @@ func NewChaincode() (*contractapi.ContractChaincode, error) {
 		return nil, err
 	}
 	cc.DefaultContract = ContractName
+	cc.TransactionSerializer = new(stringSerializer)
 	return cc, nil
 }
 
@@ -80,6 +81,8 @@ type txContext struct {
 	hasConsortium bool
 	txID          string
 	at            time.Time
+	// ahead holds the values of the keys read ahead (readAhead), by key.
+	ahead map[string][]byte
 }
 
 // event returns the event of the current transaction on the record kind record with ID
@@ -129,6 +132,19 @@ func gate(ctx *txContext) error {
 	ctx.txID = stub.GetTxID()
 	ctx.at = ts.AsTime().UTC()
 	ctx.roleAttr, ctx.hasRoleAttr = attr, hasAttr
+	// The transaction's writes go to the peer in one message when it ends, and the
+	// consortium is read together with the records the arguments name (readsAhead);
+	// arguments are checked first so that only well-formed ones name keys, but their
+	// error is returned after the access check.
+	stub.StartWriteBatch()
+	argsErr := tx.CheckArgs(args)
+	keys := []string{ledger.ConsortiumKey()}
+	if ahead := readsAhead[tx.Name]; ahead != nil && argsErr == nil {
+		keys = append(keys, ahead(msp, args)...)
+	}
+	if err := readAhead(ctx, keys...); err != nil {
+		return ledger.Prefix("read the consortium", err)
+	}
 	ctx.hasConsortium, err = getJSON(ctx, ledger.ConsortiumKey(), &ctx.consortium)
 	if err != nil {
 		return ledger.Prefix("read the consortium", err)
@@ -143,7 +159,7 @@ func gate(ctx *txContext) error {
 	case tx.Name != "InitConsortium":
 		return ledger.Errorf(ledger.CodeBadState, "the consortium is not initialised; call InitConsortium first")
 	}
-	return tx.CheckArgs(args)
+	return argsErr
 }
 
 // upperFirst upper-cases the first letter of a transaction name, as the contract API does

@@ -74,6 +74,9 @@ func (c *statsContract) ApproveQuery(ctx *txContext, queryID, reason string) (st
 	// index; the others read and write the query alone.
 	read := func() (ledger.ApprovalInputs, error) {
 		var in ledger.ApprovalInputs
+		if err := readAhead(ctx, ledger.DatasetKey(q.DatasetID), ledger.BudgetKey(q.DatasetID)); err != nil {
+			return in, err
+		}
 		if err := mustGetJSON(ctx, ledger.DatasetKey(q.DatasetID), "dataset", q.DatasetID, &in.Dataset); err != nil {
 			return in, err
 		}

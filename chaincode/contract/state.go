@@ -20,13 +20,37 @@ func keyName(key string) string {
 	return strings.ReplaceAll(strings.Trim(key, "\x00"), "\x00", "/")
 }
 
-// getState reads key; nil means the key holds nothing.
+// getState reads key; nil means the key holds nothing. A key read ahead (readAhead) is
+// served from the context.
 func getState(ctx *txContext, key string) ([]byte, error) {
+	if data, ok := ctx.ahead[key]; ok {
+		return data, nil
+	}
 	data, err := ctx.GetStub().GetState(key)
 	if err != nil {
 		return nil, ledger.Errorf(ledger.CodeInternal, "read %s: %w", keyName(key), err)
 	}
 	return data, nil
+}
+
+// readAhead reads keys in one call to the peer (one round trip on the chaincode stream
+// where a peer offers batched reads, one per key otherwise) and keeps the values in the
+// context for getState. The keys enter the transaction's read set as if read one by one.
+func readAhead(ctx *txContext, keys ...string) error {
+	values, err := ctx.GetStub().GetMultipleStates(keys...)
+	if err != nil {
+		return ledger.Errorf(ledger.CodeInternal, "read %d records: %w", len(keys), err)
+	}
+	if len(values) != len(keys) {
+		return ledger.Errorf(ledger.CodeInternal, "read %d records: the peer returned %d values", len(keys), len(values))
+	}
+	if ctx.ahead == nil {
+		ctx.ahead = make(map[string][]byte, len(keys))
+	}
+	for i, k := range keys {
+		ctx.ahead[k] = values[i]
+	}
+	return nil
 }
 
 // exists reports whether key holds a value.

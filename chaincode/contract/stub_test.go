@@ -133,9 +133,15 @@ type fakeStub struct {
 	paginated bool
 	writes    map[string][]byte
 	events    []*peer.ChaincodeEvent
-	// roundTrips counts the messages a real shim would exchange with the peer: one per
-	// read, write or delete, one per range query and one per iterator closed.
+	// roundTrips counts the messages a real shim would exchange with a peer that offers
+	// batched state calls (statledger's patched peer): one per read or multiple read, one
+	// per range query and one per iterator closed, and the writes and deletes of a write
+	// batch in one when the transaction ends (endorse adds it), or one each without a
+	// batch.
 	roundTrips int
+	// batch is set once the chaincode started a write batch; batched counts its writes.
+	batch   bool
+	batched int
 }
 
 var _ shim.ChaincodeStubInterface = (*fakeStub)(nil)
@@ -170,6 +176,33 @@ func (s *fakeStub) GetState(key string) ([]byte, error) {
 	return append([]byte(nil), v.value...), nil
 }
 
+func (s *fakeStub) GetMultipleStates(keys ...string) ([][]byte, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	s.roundTrips++
+	out := make([][]byte, len(keys))
+	for i, key := range keys {
+		v := s.w.state[key]
+		s.reads[key] = v.version
+		if v.value != nil {
+			out[i] = append([]byte(nil), v.value...)
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStub) StartWriteBatch() { s.batch = true }
+
+// write counts one write or delete's round trip.
+func (s *fakeStub) write() {
+	if s.batch {
+		s.batched++
+		return
+	}
+	s.roundTrips++
+}
+
 func (s *fakeStub) PutState(key string, value []byte) error {
 	if key == "" {
 		return errors.New("key must not be empty")
@@ -177,13 +210,13 @@ func (s *fakeStub) PutState(key string, value []byte) error {
 	if len(value) == 0 {
 		return errors.New("value must not be empty")
 	}
-	s.roundTrips++
+	s.write()
 	s.writes[key] = append([]byte(nil), value...)
 	return nil
 }
 
 func (s *fakeStub) DelState(key string) error {
-	s.roundTrips++
+	s.write()
 	s.writes[key] = nil
 	return nil
 }
@@ -346,10 +379,16 @@ func (f *fabric) endorse(txID string, id identity, init bool, fn string, args []
 	for _, a := range args {
 		s.args = append(s.args, []byte(a))
 	}
+	var resp *peer.Response
 	if init {
-		return s, f.cc.Init(s)
+		resp = f.cc.Init(s)
+	} else {
+		resp = f.cc.Invoke(s)
 	}
-	return s, f.cc.Invoke(s)
+	if s.batched > 0 { // the shim sends the write batch when the transaction ends
+		s.roundTrips++
+	}
+	return s, resp
 }
 
 // result turns a response into the transaction's payload or its error.

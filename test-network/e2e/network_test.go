@@ -100,3 +100,26 @@ func TestStoppedMemberPeerCatchesUpAfterRestart(t *testing.T) {
 		require.Equal(t, sub, got)
 	}
 }
+
+// The peers serve the batched state calls that tools/fabric/patch.sh adds and the
+// contract uses them: a submission reads the consortium and the records its argument
+// names in one message and sends all its writes in another, and no statledger
+// transaction has ever written key by key.
+func TestContractUsesBatchedStateCalls(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ds := registerDataset(t, ctx, nil)
+	before, err := env.Net.ShimRequests(ctx, hospitalA)
+	require.NoError(t, err)
+
+	// HospitalA's gateway endorses on HospitalA's own peer first.
+	_, err = connect(t, hospitalA).SubmitData(ctx, submission(ds.ID, "2026-Q3"))
+	require.NoError(t, err)
+
+	after, err := env.Net.ShimRequests(ctx, hospitalA)
+	require.NoError(t, err)
+	require.Greater(t, after[testnetwork.ShimGetStateMultiple], before[testnetwork.ShimGetStateMultiple], "no batched read: %v", after)
+	require.Greater(t, after[testnetwork.ShimWriteBatch], before[testnetwork.ShimWriteBatch], "no write batch: %v", after)
+	require.Zero(t, after["PUT_STATE"], "single-key writes reached the peer: %v", after)
+	require.Zero(t, after["DEL_STATE"], "single-key deletes reached the peer: %v", after)
+}

@@ -84,7 +84,16 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 	rates := make([][]float64, len(loads))
 	use := make([]cpuUse, len(loads))
 	for r := range bc.Rounds {
-		for i, l := range loads {
+		for k := range loads {
+			// Each round starts with a different load, and each measurement waits until
+			// the network has finished the work the previous one left behind (commits,
+			// LevelDB compactions): otherwise a load that always follows a heavier one is
+			// charged for part of it.
+			i := (r + k) % len(loads)
+			l := loads[i]
+			if err := meter.settle(ctx); err != nil {
+				return err
+			}
 			before, err := meter.sample()
 			if err != nil {
 				return err
@@ -105,8 +114,8 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 	}
 	fmt.Fprintf(out, "\nledger throughput: %d clients, %d rounds of %s, medians (batch timeout %s)\n",
 		bc.Clients, bc.Rounds, bc.Duration, testnetwork.DefaultBatchTimeout)
-	// A load's ratio is the median of its per-round ratios to the baseline measured just
-	// before it, so that a burst of other work on the machine skews both sides of a pair.
+	// A load's ratio is the median of its per-round ratios to the baseline measured in the
+	// same round, so that a burst of other work on the machine skews both sides of a pair.
 	fmt.Fprintf(out, "%-36s %9s %6s  %s\n", "transaction", "tx/s", "ratio", "ratio to the bare get+put of each round")
 	for i, l := range loads {
 		ratios := make([]float64, len(rates[i]))

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The benchmark's CPU accounting: how much processor time each process of the network
@@ -75,6 +77,46 @@ func (m *cpuMeter) sample() (cpuSample, error) {
 	}
 	s.total, s.idle, err = machineTicks(data)
 	return s, err
+}
+
+// Settling: the network is quiet when its processes together use less than
+// quietShare of one processor over a settleStep; settle waits at most settleMax.
+const (
+	settleStep = 250 * time.Millisecond
+	settleMax  = 15 * time.Second
+	quietShare = 0.2
+	quietTicks = int64(quietShare * clockTicks * float64(settleStep) / float64(time.Second))
+)
+
+// settle waits until the network's processes are quiet, or settleMax has passed (a
+// network that never quiets is measured anyway).
+func (m *cpuMeter) settle(ctx context.Context) error {
+	prev, err := m.sample()
+	if err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(settleMax); time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(settleStep):
+		}
+		cur, err := m.sample()
+		if err != nil {
+			return err
+		}
+		var busy int64
+		for name, t := range cur.procs {
+			if name != "bench" {
+				busy += t - prev.procs[name]
+			}
+		}
+		if busy <= quietTicks {
+			return nil
+		}
+		prev = cur
+	}
+	return nil
 }
 
 // processTicks returns a process's user plus system time, in clock ticks.
