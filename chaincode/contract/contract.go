@@ -10,6 +10,12 @@
 // so that decoding, limits and errors stay under the chaincode's control: every error
 // message starts with a ledger error code ("INVALID: ...", "CONFLICT: ...").
 //
+// Each call to the peer is a round trip on the chaincode stream, which costs more than
+// the record it carries, so the gate reads the consortium together with the records the
+// arguments name (readsAhead), a transaction reads what it can in one call (readAhead),
+// and all writes go to the peer in one batch when the transaction ends; statledger's
+// patched peer serves these batched calls, another peer gets one call per key.
+//
 // The chaincode is deterministic: it uses the transaction timestamp, never the clock;
 // no randomness, no goroutines, no map iteration feeding writes or responses, no floats
 // in state. The chaincode-as-a-service main serves NewChaincode's result.

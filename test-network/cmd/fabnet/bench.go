@@ -42,8 +42,9 @@ type load struct {
 
 // runBench measures committed transactions per second of the statledger contract's
 // SubmitData and RequestQuery+ApproveQuery next to a bare put/get transaction (benchkv's
-// Put reads the key it writes),
-// on the running network, in interleaved rounds, and prints medians and ratios.
+// Put reads the key it writes) on the running network, in interleaved rounds (each
+// starting with a different load, each measurement on a settled network), and prints
+// medians and ratios.
 func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) error {
 	if bc.Clients < 1 || bc.Rounds < 1 || bc.Duration <= 0 {
 		return fmt.Errorf("bench needs at least one client, one round and a positive duration")
