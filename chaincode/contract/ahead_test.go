@@ -55,7 +55,7 @@ func TestReadAheadChangesNoReadSetOrOutcome(t *testing.T) {
 			without, withoutResp := f.endorse("tx-ahead", id, false, fn, args)
 			maps.Copy(readsAhead, saved)
 
-			_, err := result(withResp)
+			_, err := result(with, withResp)
 			require.NoError(t, err)
 			require.Equal(t, withoutResp, withResp)
 			require.Equal(t, without.reads, with.reads, "the read set")
@@ -88,7 +88,7 @@ func TestHotPathRoundTrips(t *testing.T) {
 	for name, tx := range cases {
 		id, fn, args := tx()
 		s, resp := f.endorse("tx-count", id, false, fn, args)
-		_, err := result(resp)
+		_, err := result(s, resp)
 		require.NoError(t, err, name)
 		require.Equal(t, want[name], s.roundTrips, name)
 	}
@@ -98,7 +98,7 @@ func TestHotPathRoundTrips(t *testing.T) {
 	q := must[ledger.Query](f, c.stat, "RequestQuery", jsonString(t, queryInput("complete")))
 	must[ledger.Query](f, c.hospA, "ApproveQuery", q.ID, "fine")
 	s, resp := f.endorse("tx-complete", c.hospB, false, "ApproveQuery", []string{q.ID, "fine"})
-	out, err := result(resp)
+	out, err := result(s, resp)
 	require.NoError(t, err)
 	require.Contains(t, out, fmt.Sprintf("%q", ledger.StatusApproved))
 	require.Equal(t, 4, s.roundTrips)

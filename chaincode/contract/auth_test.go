@@ -133,8 +133,8 @@ func TestBadArgumentsAreInvalidNeverAPanic(t *testing.T) {
 	for _, tx := range ledger.Transactions {
 		id := ids[tx.Roles[0]]
 		call := func(args ...string) error {
-			_, resp := f.simulate(id, false, tx.Name, args...)
-			_, err := result(resp)
+			s, resp := f.simulate(id, false, tx.Name, args...)
+			_, err := result(s, resp)
 			return err
 		}
 		good := wellFormedArgs(tx)

@@ -87,7 +87,7 @@ func TestConcurrentApprovalsNeverOverspend(t *testing.T) {
 		var retry []string
 		for _, id := range pending {
 			s, resp := f.simulate(c.hospB, false, "ApproveQuery", id, "race")
-			if _, err := result(resp); err != nil {
+			if _, err := result(s, resp); err != nil {
 				requireCode(t, ledger.CodeBudgetExceeded, err)
 				exceeded++
 				continue
@@ -124,7 +124,7 @@ func TestAResentRequestNeverCreatesASecondQueryOrSpendsTwice(t *testing.T) {
 	first := must[ledger.Query](f, c.stat, "RequestQuery", req)
 
 	s, resp := f.simulate(c.stat, false, "RequestQuery", req)
-	again, err := result(resp)
+	again, err := result(s, resp)
 	require.NoError(t, err)
 	require.Equal(t, jsonString(t, first), again)
 	require.Empty(t, s.writes, "a resent request writes nothing")

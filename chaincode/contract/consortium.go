@@ -18,7 +18,7 @@ func (c *statsContract) InitConsortium(ctx *txContext, consortium string) (strin
 		return "", err
 	}
 	ev := ctx.event(ledger.RecordConsortium, rec.Name, ledger.StatusActive)
-	return commit(ctx, ev, rec, write{ledger.ConsortiumKey(), rec})
+	return commit(ctx, ev, write{ledger.ConsortiumKey(), rec})
 }
 
 // ProposeConsortiumChange records a member's proposal to replace the consortium (a
@@ -68,7 +68,7 @@ func commitChange(ctx *txContext, ch ledger.ConsortiumChange, next ledger.Consor
 	if ch.Status == ledger.StatusApplied {
 		ws = append(ws, write{ledger.ConsortiumKey(), next})
 	}
-	return commit(ctx, ctx.event(ledger.RecordConsortiumChange, ch.ID, ch.Status), ch, ws...)
+	return commit(ctx, ctx.event(ledger.RecordConsortiumChange, ch.ID, ch.Status), ws...)
 }
 
 // RecordCollectiveKey records the outcome of a key ceremony (a ledger.CollectiveKeyInput
@@ -90,5 +90,5 @@ func (c *statsContract) RecordCollectiveKey(ctx *txContext, key string) (string,
 	}
 	ev := ctx.event(ledger.RecordCollectiveKey, rec.ID, rec.Status)
 	ev.Digests = []string{rec.PublicKeyDigest}
-	return commit(ctx, ev, rec, write{ledger.CollectiveKeyKey(rec.ID), rec})
+	return commit(ctx, ev, write{ledger.CollectiveKeyKey(rec.ID), rec})
 }

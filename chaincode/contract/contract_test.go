@@ -120,7 +120,7 @@ func queryInput(key string) ledger.QueryInput {
 func initConsortium(f *fabric, c cast) {
 	f.t.Helper()
 	s, resp := f.simulate(c.stat, true, "InitConsortium", jsonString(f.t, testConsortium()))
-	_, err := result(resp)
+	_, err := result(s, resp)
 	require.NoError(f.t, err)
 	require.NoError(f.t, f.commit(s, "InitConsortium"))
 }

@@ -35,7 +35,7 @@ func (c *statsContract) RegisterDataset(ctx *txContext, dataset string) (string,
 	}
 	ev := ctx.event(ledger.RecordDataset, ds.ID, ds.Status)
 	ev.DatasetID = ds.ID
-	return commit(ctx, ev, ds, write{ledger.DatasetKey(ds.ID), ds}, write{ledger.BudgetKey(ds.ID), budget})
+	return commit(ctx, ev, write{ledger.DatasetKey(ds.ID), ds}, write{ledger.BudgetKey(ds.ID), budget})
 }
 
 // ApproveDataset adds the calling member's approval to a pending dataset, activating it
@@ -54,7 +54,7 @@ func (c *statsContract) ApproveDataset(ctx *txContext, datasetID, reason string)
 	}
 	ev := ctx.event(ledger.RecordDataset, ds.ID, ds.Status)
 	ev.DatasetID = ds.ID
-	return commit(ctx, ev, ds, write{ledger.DatasetKey(ds.ID), ds})
+	return commit(ctx, ev, write{ledger.DatasetKey(ds.ID), ds})
 }
 
 // SubmitData registers a provider's encrypted submission for a dataset period (a
@@ -105,7 +105,7 @@ func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, e
 	ev.DatasetID = s.DatasetID
 	ev.Supersedes = s.Supersedes
 	ev.Digests = s.Digests()
-	return commit(ctx, ev, s, ws...)
+	return commit(ctx, ev, ws...)
 }
 
 // liveSubmission returns the provider's live submission for a dataset period, or nil.

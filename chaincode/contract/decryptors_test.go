@@ -47,7 +47,7 @@ func TestARequestNamesTheAnalystKeyAndExactlyTheKeysThresholdOfItsHoldersAsDecry
 	in := queryInput("good")
 	in.Decryptors = []string{statMSP, hospBMSP}
 	s, resp := f.simulate(c.stat, false, "RequestQuery", jsonString(t, in))
-	out, err := result(resp)
+	out, err := result(s, resp)
 	require.NoError(t, err)
 	require.Contains(t, s.reads, ledger.CollectiveKeyKey(keyID))
 	require.NoError(t, f.commit(s, "RequestQuery"))

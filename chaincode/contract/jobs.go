@@ -51,7 +51,7 @@ func (c *statsContract) RenewLease(ctx *txContext, queryID, leaseSeconds string)
 // commitJob stores a job and emits its event.
 func commitJob(ctx *txContext, q ledger.Query, job ledger.Job) (string, error) {
 	ev := queryEvent(ctx, ledger.RecordJob, job.QueryID, job.Status, q)
-	return commit(ctx, ev, job, write{ledger.JobKey(job.QueryID), job})
+	return commit(ctx, ev, write{ledger.JobKey(job.QueryID), job})
 }
 
 // readJob reads a query and its job. A query without a job is BAD_STATE: every approved
@@ -105,7 +105,7 @@ func (c *statsContract) PostResult(ctx *txContext, result string) (string, error
 		return "", err
 	}
 	ev := queryEvent(ctx, ledger.RecordResult, r.WorkerMSPID, r.Status, q, r.OutputDigest)
-	return commit(ctx, ev, r,
+	return commit(ctx, ev,
 		write{ledger.ResultKey(q.ID, r.WorkerMSPID), r},
 		write{ledger.JobKey(q.ID), job},
 		write{ledger.QueryKey(q.ID), q})
@@ -137,7 +137,7 @@ func (c *statsContract) PostDecryptionShare(ctx *txContext, share string) (strin
 		return "", err
 	}
 	ev := queryEvent(ctx, ledger.RecordShare, s.KeyHolder, s.Status, q, s.Digest)
-	return commit(ctx, ev, s, write{ledger.ShareKey(q.ID, s.KeyHolder), s}, write{ledger.QueryKey(q.ID), q})
+	return commit(ctx, ev, write{ledger.ShareKey(q.ID, s.KeyHolder), s}, write{ledger.QueryKey(q.ID), q})
 }
 
 // RecordRelease records the table the requesting analyst released for a ready query (a
@@ -160,7 +160,7 @@ func (c *statsContract) RecordRelease(ctx *txContext, release string) (string, e
 		return "", err
 	}
 	ev := queryEvent(ctx, ledger.RecordRelease, q.ID, r.Status, q, r.TableDigest)
-	return commit(ctx, ev, r, write{ledger.ReleaseKey(q.ID), r}, write{ledger.QueryKey(q.ID), q})
+	return commit(ctx, ev, write{ledger.ReleaseKey(q.ID), r}, write{ledger.QueryKey(q.ID), q})
 }
 
 // readQueryAndDataset reads a query and its dataset; NOT_FOUND when either is missing.

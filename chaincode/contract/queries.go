@@ -152,7 +152,7 @@ func (c *statsContract) CancelQuery(ctx *txContext, queryID, reason string) (str
 // commitQuery stores q with the other records and emits the query's event.
 func commitQuery(ctx *txContext, q ledger.Query, ws ...write) (string, error) {
 	ev := queryEvent(ctx, ledger.RecordQuery, q.ID, q.Status, q)
-	return commit(ctx, ev, q, append([]write{{ledger.QueryKey(q.ID), q}}, ws...)...)
+	return commit(ctx, ev, append([]write{{ledger.QueryKey(q.ID), q}}, ws...)...)
 }
 
 // queryEvent returns the event of the current transaction on a record of query q (the

@@ -106,9 +106,10 @@ type write struct {
 	value any
 }
 
-// commit writes the records, emits ev and returns resp as the transaction's JSON
-// response: the last step of every state-changing transaction.
-func commit(ctx *txContext, ev ledger.Event, resp any, ws ...write) (string, error) {
+// commit writes the records, emits ev and answers with a ledger.Written reference to the
+// first record, the one the transaction is about: the last step of every state-changing
+// transaction.
+func commit(ctx *txContext, ev ledger.Event, ws ...write) (string, error) {
 	for _, w := range ws {
 		if err := putJSON(ctx, w.key, w.value); err != nil {
 			return "", err
@@ -121,7 +122,7 @@ func commit(ctx *txContext, ev ledger.Event, resp any, ws ...write) (string, err
 	if err := ctx.GetStub().SetEvent(ev.Name, payload); err != nil {
 		return "", ledger.Errorf(ledger.CodeInternal, "emit event %s: %w", ev.Name, err)
 	}
-	return respond(resp)
+	return respond(ledger.Written{Key: ws[0].key})
 }
 
 // respond encodes a transaction's JSON response.

@@ -391,10 +391,19 @@ func (f *fabric) endorse(txID string, id identity, init bool, fn string, args []
 	return s, resp
 }
 
-// result turns a response into the transaction's payload or its error.
-func result(resp *peer.Response) (string, error) {
+// result turns a response into the transaction's payload or its error. A payload that
+// refers to a written record (ledger.Written) gives that record as s wrote it, as
+// client/fabric's Submit does.
+func result(s *fakeStub, resp *peer.Response) (string, error) {
 	if resp.GetStatus() != shim.OK {
 		return "", errors.New(resp.GetMessage())
+	}
+	if key, ok := ledger.WrittenKey(resp.GetPayload()); ok {
+		v, written := s.writes[key]
+		if !written || v == nil {
+			return "", fmt.Errorf("the response refers to %q, which the transaction did not write", key)
+		}
+		return string(v), nil
 	}
 	return string(resp.GetPayload()), nil
 }
@@ -412,7 +421,7 @@ func (f *fabric) submit(id identity, fn string, args ...string) (string, error) 
 	for i, e := range s.events {
 		require.True(f.t, proto.Equal(e, other.events[i]), "%s: the endorsers' events differ", fn)
 	}
-	out, err := result(resp)
+	out, err := result(s, resp)
 	if err != nil {
 		return "", err
 	}
@@ -443,7 +452,7 @@ func (f *fabric) evaluate(id identity, fn string, args ...string) (string, error
 	s, resp := f.simulate(id, false, fn, args...)
 	require.Empty(f.t, s.writes, "%s must not write", fn)
 	require.Empty(f.t, s.events, "%s must not emit events", fn)
-	return result(resp)
+	return result(s, resp)
 }
 
 // must submits fn and decodes its JSON response into a T.

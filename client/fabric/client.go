@@ -157,7 +157,9 @@ func (c *Client) Close() error {
 	return errors.Join(c.gateway.Close(), c.conn.Close())
 }
 
-// Submit endorses, orders and commits a transaction and returns its result. A chaincode
+// Submit endorses, orders and commits a transaction and returns its result: the
+// chaincode's response or, when that is a ledger.Written reference, the record the
+// transaction wrote there, taken from the transaction itself. A chaincode
 // error is returned at once as an error that wraps a *ledger.Error. Transient failures
 // are retried (see Retry): before the transaction is endorsed, and when the peers
 // invalidate it for a read conflict, with a fresh proposal; once it is endorsed, by
@@ -193,8 +195,12 @@ func (c *Client) Submit(ctx context.Context, fn string, args ...string) ([]byte,
 			tx = nil
 			return commitFailed(st.TransactionID, st.Code)
 		}
-		result = tx.Result()
-		return nil
+		prepared, err := tx.Bytes()
+		if err != nil {
+			return err
+		}
+		result, err = resolveWritten(tx.Result(), prepared, c.target.Chaincode)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit %s: %w", fn, err)
