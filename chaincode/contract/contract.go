@@ -10,6 +10,11 @@
 // so that decoding, limits and errors stay under the chaincode's control: every error
 // message starts with a ledger error code ("INVALID: ...", "CONFLICT: ...").
 //
+// A transaction that changes state answers with a ledger.Written reference to the record
+// it is about, which is in its write set; the record is not repeated as the response,
+// so the block holds it once. "Returns the ledger.Query" below means that record, which
+// client/fabric's Submit reads from the transaction's write set.
+//
 // Each call to the peer is a round trip on the chaincode stream, which costs more than
 // the record it carries, so the gate reads the consortium together with the records the
 // arguments name (readsAhead), a transaction reads what it can in one call (readAhead),
