@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -473,6 +474,24 @@ func read[T any](f *fabric, id identity, fn string, args ...string) T {
 	var v T
 	require.NoError(f.t, json.Unmarshal([]byte(out), &v), "%s response %s", fn, out)
 	return v
+}
+
+// readPages reads a paged list to its end, passing each page's bookmark to the next call
+// after args, and returns the pages' items and the bookmark that fetched the last page.
+// It stops with a failure after 100 pages.
+func readPages[T any](f *fabric, id identity, fn string, args ...string) ([][]T, string) {
+	f.t.Helper()
+	var pages [][]T
+	bookmark := ""
+	for {
+		require.Less(f.t, len(pages), 100, "%s does not end", fn)
+		page := read[ledger.Page[T]](f, id, fn, append(slices.Clone(args), bookmark)...)
+		pages = append(pages, page.Items)
+		if page.Bookmark == "" {
+			return pages, bookmark
+		}
+		bookmark = page.Bookmark
+	}
 }
 
 // jsonString encodes v for a transaction argument.
