@@ -38,48 +38,53 @@ func resolveWritten(result, preparedTx []byte, namespace string) ([]byte, error)
 // txWrites decodes the writes in namespace of an endorsed transaction's first action.
 func txWrites(preparedTx []byte, namespace string) ([]*kvrwset.KVWrite, error) {
 	var prepared gateway.PreparedTransaction
-	var payload common.Payload
-	var tx peer.Transaction
-	var action peer.ChaincodeActionPayload
-	var prp peer.ProposalResponsePayload
-	var cc peer.ChaincodeAction
-	var set rwset.TxReadWriteSet
-	steps := []struct {
-		what string
-		from func() []byte
-		into proto.Message
-	}{
-		{"prepared transaction", func() []byte { return preparedTx }, &prepared},
-		{"payload", func() []byte { return prepared.GetEnvelope().GetPayload() }, &payload},
-		{"transaction", func() []byte { return payload.GetData() }, &tx},
-		{"chaincode action payload", func() []byte {
-			if len(tx.GetActions()) == 0 {
-				return nil
-			}
-			return tx.GetActions()[0].GetPayload()
-		}, &action},
-		{"proposal response payload", func() []byte { return action.GetAction().GetProposalResponsePayload() }, &prp},
-		{"chaincode action", func() []byte { return prp.GetExtension() }, &cc},
-		{"read-write set", func() []byte { return cc.GetResults() }, &set},
+	if err := decodePart("prepared transaction", preparedTx, &prepared); err != nil {
+		return nil, err
 	}
-	for _, s := range steps {
-		data := s.from()
-		if len(data) == 0 {
-			return nil, fmt.Errorf("the transaction has no %s", s.what)
-		}
-		if err := proto.Unmarshal(data, s.into); err != nil {
-			return nil, fmt.Errorf("decode the %s: %w", s.what, err)
-		}
+	var payload common.Payload
+	if err := decodePart("payload", prepared.GetEnvelope().GetPayload(), &payload); err != nil {
+		return nil, err
+	}
+	var tx peer.Transaction
+	if err := decodePart("transaction", payload.GetData(), &tx); err != nil {
+		return nil, err
+	}
+	if len(tx.GetActions()) == 0 {
+		return nil, fmt.Errorf("the transaction has no action")
+	}
+	var action peer.ChaincodeActionPayload
+	if err := decodePart("chaincode action payload", tx.GetActions()[0].GetPayload(), &action); err != nil {
+		return nil, err
+	}
+	var prp peer.ProposalResponsePayload
+	if err := decodePart("proposal response payload", action.GetAction().GetProposalResponsePayload(), &prp); err != nil {
+		return nil, err
+	}
+	var cc peer.ChaincodeAction
+	if err := decodePart("chaincode action", prp.GetExtension(), &cc); err != nil {
+		return nil, err
+	}
+	var set rwset.TxReadWriteSet
+	if err := decodePart("read-write set", cc.GetResults(), &set); err != nil {
+		return nil, err
 	}
 	for _, ns := range set.GetNsRwset() {
-		if ns.GetNamespace() != namespace {
-			continue
+		if ns.GetNamespace() == namespace {
+			var kv kvrwset.KVRWSet
+			err := decodePart("writes of "+namespace, ns.GetRwset(), &kv)
+			return kv.GetWrites(), err
 		}
-		var kv kvrwset.KVRWSet
-		if err := proto.Unmarshal(ns.GetRwset(), &kv); err != nil {
-			return nil, fmt.Errorf("decode the writes of %s: %w", namespace, err)
-		}
-		return kv.GetWrites(), nil
 	}
 	return nil, fmt.Errorf("the transaction writes nothing in %s", namespace)
+}
+
+// decodePart unmarshals one part of a transaction; an empty part is an error.
+func decodePart(what string, data []byte, into proto.Message) error {
+	if len(data) == 0 {
+		return fmt.Errorf("the transaction has no %s", what)
+	}
+	if err := proto.Unmarshal(data, into); err != nil {
+		return fmt.Errorf("decode the %s: %w", what, err)
+	}
+	return nil
 }
