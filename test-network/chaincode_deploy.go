@@ -97,15 +97,15 @@ func (n *Network) installPackage(ctx context.Context, p network.Peer, c chaincod
 
 // definitionArgs are the chaincode definition flags shared by approve, readiness and
 // commit. Every chaincode gets the consortium's endorsement policy, so that a benchmark
-// baseline pays for the same endorsements as the statledger contract.
+// baseline pays for the same endorsements as the statledger contract. No definition
+// sets --init-required: the peer would then read its "initialized" key in every
+// transaction, one more read to simulate and to validate on every peer, for a guard the
+// contract has itself (InitConsortium refuses once a consortium exists, and every other
+// transaction refuses until one does).
 func (n *Network) definitionArgs(c chaincode) []string {
-	args := []string{"--channelID", n.layout.ChannelID, "--name", c.name,
+	return []string{"--channelID", n.layout.ChannelID, "--name", c.name,
 		"--version", chaincodeVersion, "--sequence", "1",
 		"--signature-policy", n.opts.Definition.EndorsementPolicy()}
-	if c.statledger {
-		args = append(args, "--init-required")
-	}
-	return args
 }
 
 // peerTargets are the --peerAddresses/--tlsRootCertFiles flags for the given peers.
@@ -139,8 +139,8 @@ func (n *Network) approvals(ctx context.Context, c chaincode) (map[string]bool, 
 	return readiness.Approvals, nil
 }
 
-// initConsortium calls the chaincode's init transaction with the consortium record, unless
-// the consortium can already be read. Endorsed by the member peers.
+// initConsortium submits InitConsortium with the consortium record, unless the consortium
+// can already be read. Endorsed by the member peers.
 func (n *Network) initConsortium(ctx context.Context) error {
 	if n.chaincodeReady(ctx) {
 		return nil
@@ -156,7 +156,7 @@ func (n *Network) initConsortium(ctx context.Context) error {
 	members := n.memberPeers()
 	first := members[0]
 	args := append([]string{"chaincode", "invoke"}, n.ordererArgs()...)
-	args = append(args, "-C", n.layout.ChannelID, "-n", n.layout.ChaincodeName, "--isInit", "-c", string(call), "--waitForEvent")
+	args = append(args, "-C", n.layout.ChannelID, "-n", n.layout.ChaincodeName, "-c", string(call), "--waitForEvent")
 	args = append(args, n.peerTargets(members)...)
 	// The peers dial the chaincode server lazily; the first call may race its start-up.
 	if err := retry(ctx, 8, 500*time.Millisecond, func() error {

@@ -13,8 +13,8 @@ type chaincode struct {
 	label  string // package label; the package ID is label:sha256(package)
 	binary string // server executable in Options.BinDir
 	port   int    // the server's listen port, shared by all peers
-	// statledger is true for the statledger contract: its definition requires
-	// initialisation (InitConsortium) and carries the consortium's endorsement policy.
+	// statledger is true for the statledger contract, whose consortium record the
+	// network initialises (InitConsortium) once the definition is committed.
 	statledger bool
 }
 

@@ -107,12 +107,12 @@ func TestDefinitionArgs(t *testing.T) {
 		want []string
 	}{
 		{
-			name: "the statledger contract needs initialisation and a majority of members",
+			name: "the statledger contract needs a majority of members and no init transaction",
 			c:    n.statledgerChaincode(),
-			want: []string{"--channelID", "statistics", "--name", "statledger", "--version", "1", "--sequence", "1", "--signature-policy", policy, "--init-required"},
+			want: []string{"--channelID", "statistics", "--name", "statledger", "--version", "1", "--sequence", "1", "--signature-policy", policy},
 		},
 		{
-			name: "the bench chaincode pays for the same endorsements without initialisation",
+			name: "the bench chaincode pays for the same endorsements",
 			c:    n.benchChaincode(),
 			want: []string{"--channelID", "statistics", "--name", "benchkv", "--version", "1", "--sequence", "1", "--signature-policy", policy},
 		},

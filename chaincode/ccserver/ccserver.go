@@ -7,6 +7,9 @@
 //	CHAINCODE_TLS_KEY_FILE         server key (PEM)
 //	CHAINCODE_TLS_CLIENT_CA_FILE   CA of the peers' client certificates (mutual TLS)
 //	CHAINCODE_TLS_DISABLED         "true" to run without TLS (development only)
+//	CHAINCODE_PROFILE_ADDRESS      host:port for Go's pprof endpoints (/debug/pprof/);
+//	                               unset, none are served. Like the peer's profile
+//	                               setting, for diagnosis: bind it to a loopback address.
 //
 // The statledger contract's server and the benchmarks' bare key-value chaincode share it.
 package ccserver
@@ -15,7 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
+	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 )
@@ -28,6 +35,7 @@ type Config struct {
 	TLSKeyFile      string
 	TLSClientCAFile string
 	TLSDisabled     bool
+	ProfileAddress  string
 }
 
 // Validate reports missing or contradictory settings.
@@ -42,6 +50,11 @@ func (c Config) Validate() error {
 	if !c.TLSDisabled && (c.TLSCertFile == "" || c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("CHAINCODE_TLS_CERT_FILE and CHAINCODE_TLS_KEY_FILE are required unless CHAINCODE_TLS_DISABLED=true"))
 	}
+	if c.ProfileAddress != "" {
+		if _, _, err := net.SplitHostPort(c.ProfileAddress); err != nil {
+			errs = append(errs, fmt.Errorf("CHAINCODE_PROFILE_ADDRESS must be host:port: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -55,6 +68,7 @@ func ConfigFromEnv() Config {
 		TLSKeyFile:      os.Getenv("CHAINCODE_TLS_KEY_FILE"),
 		TLSClientCAFile: os.Getenv("CHAINCODE_TLS_CLIENT_CA_FILE"),
 		TLSDisabled:     os.Getenv("CHAINCODE_TLS_DISABLED") == "true",
+		ProfileAddress:  os.Getenv("CHAINCODE_PROFILE_ADDRESS"),
 	}
 }
 
@@ -79,9 +93,28 @@ func Serve(cfg Config, cc shim.Chaincode, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if cfg.ProfileAddress != "" {
+		go serveProfiles(cfg.ProfileAddress, log)
+	}
 	server := &shim.ChaincodeServer{CCID: cfg.ID, Address: cfg.Address, CC: cc, TLSProps: tls}
 	log.Info("chaincode server listening", "address", cfg.Address, "id", cfg.ID, "tls", !cfg.TLSDisabled)
 	return server.Start()
+}
+
+// serveProfiles serves Go's pprof endpoints on addr. Profiling is a diagnosis aid: when
+// it cannot listen, the error is logged and the chaincode keeps serving.
+func serveProfiles(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("profiling endpoints listening", "address", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("profiling endpoints stopped", "address", addr, "err", err)
+	}
 }
 
 func tlsProperties(cfg Config) (shim.TLSProperties, error) {

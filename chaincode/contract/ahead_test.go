@@ -49,10 +49,10 @@ func TestReadAheadChangesNoReadSetOrOutcome(t *testing.T) {
 	for name, tx := range hotPath(t, f, c) {
 		t.Run(name, func(t *testing.T) {
 			id, fn, args := tx()
-			with, withResp := f.endorse("tx-ahead", id, false, fn, args)
+			with, withResp := f.endorse("tx-ahead", id, fn, args)
 			saved := maps.Clone(readsAhead)
 			clear(readsAhead)
-			without, withoutResp := f.endorse("tx-ahead", id, false, fn, args)
+			without, withoutResp := f.endorse("tx-ahead", id, fn, args)
 			maps.Copy(readsAhead, saved)
 
 			_, err := result(with, withResp)
@@ -87,7 +87,7 @@ func TestHotPathRoundTrips(t *testing.T) {
 	require.Len(t, cases, len(want))
 	for name, tx := range cases {
 		id, fn, args := tx()
-		s, resp := f.endorse("tx-count", id, false, fn, args)
+		s, resp := f.endorse("tx-count", id, fn, args)
 		_, err := result(s, resp)
 		require.NoError(t, err, name)
 		require.Equal(t, want[name], s.roundTrips, name)
@@ -97,7 +97,7 @@ func TestHotPathRoundTrips(t *testing.T) {
 	// | write batch.
 	q := must[ledger.Query](f, c.stat, "RequestQuery", jsonString(t, queryInput("complete")))
 	must[ledger.Query](f, c.hospA, "ApproveQuery", q.ID, "fine")
-	s, resp := f.endorse("tx-complete", c.hospB, false, "ApproveQuery", []string{q.ID, "fine"})
+	s, resp := f.endorse("tx-complete", c.hospB, "ApproveQuery", []string{q.ID, "fine"})
 	out, err := result(s, resp)
 	require.NoError(t, err)
 	require.Contains(t, out, fmt.Sprintf("%q", ledger.StatusApproved))

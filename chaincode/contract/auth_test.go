@@ -133,7 +133,7 @@ func TestBadArgumentsAreInvalidNeverAPanic(t *testing.T) {
 	for _, tx := range ledger.Transactions {
 		id := ids[tx.Roles[0]]
 		call := func(args ...string) error {
-			s, resp := f.simulate(id, false, tx.Name, args...)
+			s, resp := f.simulate(id, tx.Name, args...)
 			_, err := result(s, resp)
 			return err
 		}

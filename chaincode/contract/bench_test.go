@@ -26,7 +26,7 @@ func benchEndorse(b *testing.B, f *fabric, id identity, tx func(i int) (string, 
 	var resp *peer.Response
 	for i := 0; b.Loop(); i++ {
 		fn, args := tx(i)
-		s, resp = f.endorse(fmt.Sprintf("bench%08d", i), id, false, fn, args)
+		s, resp = f.endorse(fmt.Sprintf("bench%08d", i), id, fn, args)
 		_, err := result(s, resp)
 		require.NoError(b, err)
 	}

@@ -87,7 +87,7 @@ func TestConcurrentApprovalsNeverOverspend(t *testing.T) {
 		var batch []endorsed
 		var retry []string
 		for _, id := range pending {
-			s, resp := f.simulate(c.hospB, false, "ApproveQuery", id, "race")
+			s, resp := f.simulate(c.hospB, "ApproveQuery", id, "race")
 			if _, err := result(s, resp); err != nil {
 				requireCode(t, ledger.CodeBudgetExceeded, err)
 				exceeded++
@@ -124,7 +124,7 @@ func TestAResentRequestNeverCreatesASecondQueryOrSpendsTwice(t *testing.T) {
 	req := jsonString(t, queryInput("resend-me"))
 	first := must[ledger.Query](f, c.stat, "RequestQuery", req)
 
-	s, resp := f.simulate(c.stat, false, "RequestQuery", req)
+	s, resp := f.simulate(c.stat, "RequestQuery", req)
 	again, err := result(s, resp)
 	require.NoError(t, err)
 	require.Equal(t, jsonString(t, first), again)

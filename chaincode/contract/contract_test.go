@@ -115,11 +115,11 @@ func queryInput(key string) ledger.QueryInput {
 	}
 }
 
-// initConsortium initialises the test consortium through the chaincode's Init, as the
+// initConsortium initialises the test consortium with an ordinary transaction, as the
 // test network does.
 func initConsortium(f *fabric, c cast) {
 	f.t.Helper()
-	s, resp := f.simulate(c.stat, true, "InitConsortium", jsonString(f.t, testConsortium()))
+	s, resp := f.simulate(c.stat, "InitConsortium", jsonString(f.t, testConsortium()))
 	_, err := result(s, resp)
 	require.NoError(f.t, err)
 	require.NoError(f.t, f.commit(s, "InitConsortium"))

@@ -46,7 +46,7 @@ func TestARequestNamesTheAnalystKeyAndExactlyTheKeysThresholdOfItsHoldersAsDecry
 	// the decryptors sorted.
 	in := queryInput("good")
 	in.Decryptors = []string{statMSP, hospBMSP}
-	s, resp := f.simulate(c.stat, false, "RequestQuery", jsonString(t, in))
+	s, resp := f.simulate(c.stat, "RequestQuery", jsonString(t, in))
 	out, err := result(s, resp)
 	require.NoError(t, err)
 	require.Contains(t, s.reads, ledger.CollectiveKeyKey(keyID))

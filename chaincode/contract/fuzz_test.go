@@ -38,7 +38,7 @@ func FuzzInvoke(f *testing.F) {
 			fn = ledger.Transactions[int(txIndex)%len(ledger.Transactions)].Name
 		}
 		args := []string{a0, a1, a2}[:int(argc)%4]
-		s, resp := net.simulate(ids[int(caller)%len(ids)], false, fn, args...)
+		s, resp := net.simulate(ids[int(caller)%len(ids)], fn, args...)
 		if resp.GetStatus() == 200 {
 			require.True(t, json.Valid(resp.GetPayload()), "%s returned %q", fn, resp.GetPayload())
 			require.LessOrEqual(t, len(s.events), 1)

@@ -360,14 +360,14 @@ func newFabric(t testing.TB) *fabric {
 }
 
 // simulate runs fn as one transaction of id against the current state, without
-// committing it; init runs it through the chaincode's Init, as an --isInit call does.
-func (f *fabric) simulate(id identity, init bool, fn string, args ...string) (*fakeStub, *peer.Response) {
+// committing it.
+func (f *fabric) simulate(id identity, fn string, args ...string) (*fakeStub, *peer.Response) {
 	f.w.txs++
-	return f.endorse(fmt.Sprintf("tx%04d", f.w.txs), id, init, fn, args)
+	return f.endorse(fmt.Sprintf("tx%04d", f.w.txs), id, fn, args)
 }
 
 // endorse runs one endorsement of the transaction txID, as one peer does.
-func (f *fabric) endorse(txID string, id identity, init bool, fn string, args []string) (*fakeStub, *peer.Response) {
+func (f *fabric) endorse(txID string, id identity, fn string, args []string) (*fakeStub, *peer.Response) {
 	s := &fakeStub{
 		w:       f.w,
 		txID:    txID,
@@ -380,12 +380,7 @@ func (f *fabric) endorse(txID string, id identity, init bool, fn string, args []
 	for _, a := range args {
 		s.args = append(s.args, []byte(a))
 	}
-	var resp *peer.Response
-	if init {
-		resp = f.cc.Init(s)
-	} else {
-		resp = f.cc.Invoke(s)
-	}
+	resp := f.cc.Invoke(s)
 	if s.batched > 0 { // the shim sends the write batch when the transaction ends
 		s.roundTrips++
 	}
@@ -414,8 +409,8 @@ func result(s *fakeStub, resp *peer.Response) (string, error) {
 // the response, the writes and the event: the chaincode is deterministic.
 func (f *fabric) submit(id identity, fn string, args ...string) (string, error) {
 	f.t.Helper()
-	s, resp := f.simulate(id, false, fn, args...)
-	other, otherResp := f.endorse(s.txID, id, false, fn, args)
+	s, resp := f.simulate(id, fn, args...)
+	other, otherResp := f.endorse(s.txID, id, fn, args)
 	require.True(f.t, proto.Equal(resp, otherResp), "%s: the endorsers' responses differ", fn)
 	require.Equal(f.t, s.writes, other.writes, "%s: the endorsers' writes differ", fn)
 	require.Len(f.t, other.events, len(s.events))
@@ -450,7 +445,7 @@ func (f *fabric) commit(s *fakeStub, fn string) error {
 // evaluate runs fn as a query of id: nothing is committed, and nothing may be written.
 func (f *fabric) evaluate(id identity, fn string, args ...string) (string, error) {
 	f.t.Helper()
-	s, resp := f.simulate(id, false, fn, args...)
+	s, resp := f.simulate(id, fn, args...)
 	require.Empty(f.t, s.writes, "%s must not write", fn)
 	require.Empty(f.t, s.events, "%s must not emit events", fn)
 	return result(s, resp)

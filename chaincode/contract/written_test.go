@@ -15,7 +15,7 @@ import (
 func TestStateChangesAnswerWithAReferenceToTheirRecord(t *testing.T) {
 	f, c := setup(t, nil)
 	req := jsonString(t, queryInput("reference"))
-	s, resp := f.simulate(c.stat, false, "RequestQuery", req)
+	s, resp := f.simulate(c.stat, "RequestQuery", req)
 	key, ok := ledger.WrittenKey(resp.GetPayload())
 	require.True(t, ok, "response %s", resp.GetPayload())
 	require.Less(t, len(resp.GetPayload()), 100)
@@ -24,7 +24,7 @@ func TestStateChangesAnswerWithAReferenceToTheirRecord(t *testing.T) {
 	require.Equal(t, ledger.QueryKey(q.ID), key)
 
 	first := must[ledger.Query](f, c.stat, "RequestQuery", req)
-	again, resp := f.simulate(c.stat, false, "RequestQuery", req)
+	again, resp := f.simulate(c.stat, "RequestQuery", req)
 	require.Empty(t, again.writes)
 	_, ok = ledger.WrittenKey(resp.GetPayload())
 	require.False(t, ok)

@@ -28,12 +28,19 @@ type BenchConfig struct {
 	Clients  int           // concurrent clients per load
 	Duration time.Duration // length of one measurement
 	Rounds   int           // measurements per load, interleaved; the median is reported
+	// Loads names the loads to measure (BenchLoads' keys); empty means all of them. The
+	// ratios need the baseline, "put".
+	Loads []string
 }
+
+// BenchLoads are the loads `fabnet bench` can measure, in the order it prints them.
+var BenchLoads = []string{"put", "submit", "query"}
 
 // load is one kind of transaction traffic. prepare runs before the measurements, once
 // per client; the operation it returns submits txPerOp transactions.
 type load struct {
-	name    string
+	name     string
+	baseline bool // the bare get+put the others are compared with
 	txPerOp int
 	prepare func(ctx context.Context, client int) (op func(ctx context.Context) error, err error)
 	// steps times the steps of one operation (each transaction and each wait).
@@ -65,7 +72,10 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 		return err
 	}
 	defer b.close()
-	loads := []load{b.putLoad(), b.submitLoad(), b.queryLoad()}
+	loads, err := b.selectLoads(bc.Loads)
+	if err != nil {
+		return err
+	}
 	ops := make([][]func(context.Context) error, len(loads))
 	fmt.Fprintf(out, "preparing %d clients per load\n", bc.Clients)
 	for i, l := range loads {
@@ -119,6 +129,10 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 	// same round, so that a burst of other work on the machine skews both sides of a pair.
 	fmt.Fprintf(out, "%-36s %9s %6s  %s\n", "transaction", "tx/s", "ratio", "ratio to the bare get+put of each round")
 	for i, l := range loads {
+		if !l.baseline && !loads[0].baseline {
+			fmt.Fprintf(out, "%-36s %9.1f %6s  (no baseline measured)\n", l.name, median(rates[i]), "-")
+			continue
+		}
 		ratios := make([]float64, len(rates[i]))
 		rs := make([]string, len(rates[i]))
 		for r := range rates[i] {
@@ -247,6 +261,26 @@ func (b *bench) close() {
 	}
 }
 
+// selectLoads returns the named loads (all when names is empty) in BenchLoads' order, the
+// baseline first.
+func (b *bench) selectLoads(names []string) ([]load, error) {
+	all := map[string]func() load{"put": b.putLoad, "submit": b.submitLoad, "query": b.queryLoad}
+	want := map[string]bool{}
+	for _, n := range names {
+		if all[n] == nil {
+			return nil, fmt.Errorf("unknown load %q; the loads are %s", n, strings.Join(BenchLoads, ", "))
+		}
+		want[n] = true
+	}
+	var loads []load
+	for _, n := range BenchLoads {
+		if len(want) == 0 || want[n] {
+			loads = append(loads, all[n]())
+		}
+	}
+	return loads, nil
+}
+
 // benchOrgs are the organisations that submit the statledger loads (StatOffice requests
 // queries, the hospitals submit data and approve), and the baseline's clients submit as
 // each in turn. What a transaction costs Fabric depends on who submits it: every
@@ -262,7 +296,7 @@ func (b *bench) putLoad() load {
 	_, _ = rand.Read(value)
 	v := hex.EncodeToString(value) // 512 bytes, about a SubmitData argument's size
 	st := newSteps("Put")
-	return load{name: "bare get+put (benchkv)", txPerOp: 1, steps: st, prepare: func(_ context.Context, client int) (func(context.Context) error, error) {
+	return load{name: "bare get+put (benchkv)", baseline: true, txPerOp: 1, steps: st, prepare: func(_ context.Context, client int) (func(context.Context) error, error) {
 		kv := b.kv[client%len(b.kv)]
 		return func(ctx context.Context) error {
 			return st.time(0, func() error {
