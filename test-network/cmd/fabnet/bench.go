@@ -88,6 +88,11 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 			return fmt.Errorf("prepare %s: %w", l.name, err)
 		}
 	}
+	if bc.Rounds%len(loads) != 0 {
+		// Each round starts with the next load; in a whole number of rotations every load
+		// runs first, second and last equally often.
+		fmt.Fprintf(out, "note: %d rounds is not a multiple of %d loads; some loads run last in more rounds than others\n", bc.Rounds, len(loads))
+	}
 	meter, err := newCPUMeter(n.StateDir())
 	if err != nil {
 		return err
