@@ -4,12 +4,18 @@
 //	fabnet down [--purge]      stop the processes it started; --purge removes all state
 //	fabnet status              list the network's processes
 //	fabnet bench               measure ledger throughput on the running network
+//	                           (--loads put,query measures some loads only)
 //	fabnet profiles            write a statledger CLI profile per organisation (an
 //	                           auditor's lists every other peer, to compare the blocks)
 //	fabnet truth QUERY-ID      a released table next to the plaintext truth (demo only)
 //
 // Paths default to the repository layout: network/consortium.yaml, test-network/state,
 // .build/fabric and .build/bin.
+//
+// To profile the network under a bench load, set peer.profile.enabled (and a distinct
+// listenAddress per peer) in test-network/state/peers/*/core.yaml and restart it with
+// fabnet down and up; chaincode servers serve pprof when CHAINCODE_PROFILE_ADDRESS is set
+// in fabnet up's environment (package ccserver; the first server to start takes it).
 package main
 
 import (
