@@ -41,8 +41,8 @@ var BenchLoads = []string{"put", "submit", "query"}
 type load struct {
 	name     string
 	baseline bool // the bare get+put the others are compared with
-	txPerOp int
-	prepare func(ctx context.Context, client int) (op func(ctx context.Context) error, err error)
+	txPerOp  int
+	prepare  func(ctx context.Context, client int) (op func(ctx context.Context) error, err error)
 	// steps times the steps of one operation (each transaction and each wait).
 	steps *steps
 }
