@@ -156,11 +156,17 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 
 // printCPU prints, per load, the CPU time per committed transaction of the benchmark
 // client, the orderers, the peers and the chaincode servers over all rounds, what the
-// rest of the machine used meanwhile, and how busy the processors were; then each
+// rest of the machine used meanwhile, how busy the processors were, and the baseline's
+// sum over the load's (the throughput ratio the load would reach on a machine kept busy
+// by the benchmark alone, whatever latency and the rest of the machine do); then each
 // process's share.
 func printCPU(out io.Writer, loads []load, use []cpuUse) {
+	sum := func(u cpuUse) float64 {
+		client, orderers, peers, cc := u.groups()
+		return u.perTx(client + orderers + peers + cc)
+	}
 	fmt.Fprintf(out, "\nCPU ms per committed transaction (all rounds)\n")
-	fmt.Fprintf(out, "%-36s %7s %7s %7s %9s %7s %7s %5s\n", "transaction", "client", "orderer", "peers", "chaincode", "sum", "others", "busy")
+	fmt.Fprintf(out, "%-36s %7s %7s %7s %9s %7s %7s %5s %9s\n", "transaction", "client", "orderer", "peers", "chaincode", "sum", "others", "busy", "cpu ratio")
 	for i, l := range loads {
 		u := use[i]
 		client, orderers, peers, cc := u.groups()
@@ -169,8 +175,12 @@ func printCPU(out io.Writer, loads []load, use []cpuUse) {
 		if u.total > 0 {
 			busy = 100 * float64(u.total-u.idle) / float64(u.total)
 		}
-		fmt.Fprintf(out, "%-36s %7.2f %7.2f %7.2f %9.2f %7.2f %7.2f %4.0f%%\n", l.name,
-			u.perTx(client), u.perTx(orderers), u.perTx(peers), u.perTx(cc), u.perTx(ours), u.perTx(u.total-u.idle-ours), busy)
+		ratio := "-"
+		if loads[0].baseline && sum(u) > 0 {
+			ratio = fmt.Sprintf("%.2f", sum(use[0])/sum(u))
+		}
+		fmt.Fprintf(out, "%-36s %7.2f %7.2f %7.2f %9.2f %7.2f %7.2f %4.0f%% %9s\n", l.name,
+			u.perTx(client), u.perTx(orderers), u.perTx(peers), u.perTx(cc), u.perTx(ours), u.perTx(u.total-u.idle-ours), busy, ratio)
 	}
 	for i, l := range loads {
 		fmt.Fprintf(out, "  %s:", l.name)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,4 +26,21 @@ func TestSelectLoads(t *testing.T) {
 
 	_, err = b.selectLoads([]string{"put", "approve"})
 	require.EqualError(t, err, `unknown load "approve"; the loads are put, submit, query`)
+}
+
+func TestPrintCPUReportsTheBaselinesSumOverEachLoads(t *testing.T) {
+	ticks := func(ms float64, tx int64) int64 { return int64(ms * clockTicks / 1000 * float64(tx)) }
+	use := func(peerMS, ccMS float64, tx int64) cpuUse {
+		return cpuUse{procs: map[string]int64{"peer-A": ticks(peerMS, tx), "chaincode": ticks(ccMS, tx)}, total: 1000, idle: 100, tx: tx}
+	}
+	loads := []load{{name: "base", baseline: true}, {name: "heavy"}}
+	var out strings.Builder
+	printCPU(&out, loads, []cpuUse{use(8, 2, 1000), use(10, 2.5, 1000)})
+	lines := strings.Split(out.String(), "\n")
+	require.Regexp(t, `^base .* 10\.00 .* 90% +1\.00$`, lines[3])
+	require.Regexp(t, `^heavy .* 12\.50 .* 90% +0\.80$`, lines[4])
+
+	out.Reset()
+	printCPU(&out, loads[1:], []cpuUse{use(10, 2.5, 1000)})
+	require.Regexp(t, `^heavy .* 90% +-$`, strings.Split(out.String(), "\n")[3], "no ratio without the baseline")
 }
