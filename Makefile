@@ -63,6 +63,7 @@ test-attacks: fabric build ## attack scenarios on the local network, and their r
 # On a shared 2-core machine the ledger benchmark's ratio moves by up to 0.3 from round
 # to round, and its median by up to 0.1 from run to run (whatever else the machine runs).
 # Rounds rotate which load goes first: 9 rounds are three whole rotations of the 3 loads.
+# A measurement during which other programs took more than 3% of the CPU is repeated.
 BENCH_CLIENTS  ?= 32
 BENCH_DURATION ?= 8s
 BENCH_ROUNDS   ?= 9

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"io"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -43,4 +47,33 @@ func TestPrintCPUReportsTheBaselinesSumOverEachLoads(t *testing.T) {
 	out.Reset()
 	printCPU(&out, loads[1:], []cpuUse{use(10, 2.5, 1000)})
 	require.Regexp(t, `^heavy .* 90% +-$`, strings.Split(out.String(), "\n")[3], "no ratio without the baseline")
+}
+
+func TestRunBenchRefusesABadConfigurationBeforeTouchingTheNetwork(t *testing.T) {
+	good := BenchConfig{Clients: 1, Rounds: 1, Duration: time.Second}
+	for _, tc := range []struct {
+		name string
+		edit func(*BenchConfig)
+		want string
+	}{
+		{"no clients", func(c *BenchConfig) { c.Clients = 0 }, "at least one client"},
+		{"no rounds", func(c *BenchConfig) { c.Rounds = 0 }, "one round"},
+		{"no duration", func(c *BenchConfig) { c.Duration = 0 }, "positive duration"},
+		{"negative share", func(c *BenchConfig) { c.MaxOthers = -0.1 }, "--max-others is a share of the CPU"},
+		{"whole CPU", func(c *BenchConfig) { c.MaxOthers = 1 }, "--max-others is a share of the CPU"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bc := good
+			tc.edit(&bc)
+			// The state directory does not exist: only a configuration error comes first.
+			err := runBench(context.Background(), Config{StateDir: filepath.Join(t.TempDir(), "none")}, bc, io.Discard)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestOthersShareIsWhatNeitherTheMeasuredProcessesNorIdlingUsed(t *testing.T) {
+	u := cpuUse{procs: map[string]int64{"peer-A": 500, "bench": 100}, total: 1000, idle: 300}
+	require.InDelta(t, 0.1, u.othersShare(), 1e-9)
+	require.Zero(t, cpuUse{}.othersShare(), "no sample, no share")
 }

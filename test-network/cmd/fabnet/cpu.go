@@ -211,6 +211,20 @@ func (u cpuUse) groups() (client, orderers, peers, chaincode int64) {
 	return client, orderers, peers, chaincode
 }
 
+// othersShare is the share of the machine's CPU time that went neither to the measured
+// processes nor to idling: other programs, the kernel's own threads and, on a virtual
+// machine, time the host gave to other guests (steal).
+func (u cpuUse) othersShare() float64 {
+	if u.total == 0 {
+		return 0
+	}
+	var ours int64
+	for _, t := range u.procs {
+		ours += t
+	}
+	return float64(u.total-u.idle-ours) / float64(u.total)
+}
+
 // perTx returns ticks as milliseconds of CPU per committed transaction.
 func (u cpuUse) perTx(ticks int64) float64 {
 	if u.tx == 0 {

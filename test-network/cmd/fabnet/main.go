@@ -93,6 +93,7 @@ func execute(args []string) int {
 	bench.Flags().IntVar(&bc.Clients, "clients", 32, "concurrent clients per load")
 	bench.Flags().DurationVar(&bc.Duration, "duration", 10*time.Second, "length of one measurement")
 	bench.Flags().IntVar(&bc.Rounds, "rounds", 3, "measurements per load, a multiple of the number of loads for a balanced order; medians are reported")
+	bench.Flags().Float64Var(&bc.MaxOthers, "max-others", 0.03, "share of the CPU other programs may use during a measurement before it is repeated (at most twice; 0: never)")
 	bench.Flags().StringSliceVar(&bc.Loads, "loads", nil, "loads to measure, of "+strings.Join(BenchLoads, ", ")+" (default all; ratios need put)")
 	var profileDir, blobDir string
 	profiles := &cobra.Command{
