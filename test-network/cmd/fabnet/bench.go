@@ -119,43 +119,19 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 			// charged for part of it.
 			i := (r + k) % len(loads)
 			l := loads[i]
-			for attempt := 0; ; attempt++ {
-				if err := meter.settle(ctx); err != nil {
-					return err
-				}
-				before, err := meter.sample()
-				if err != nil {
-					return err
-				}
-				tx, elapsed, err := measure(ctx, ops[i], l.txPerOp, bc.Duration)
-				if err != nil {
-					return fmt.Errorf("%s, round %d: %w", l.name, r+1, err)
-				}
-				after, err := meter.sample()
-				if err != nil {
-					return err
-				}
-				var m cpuUse
-				m.add(before, after, tx)
-				rate := float64(tx) / elapsed.Seconds()
-				others := m.othersShare()
-				fmt.Fprintf(out, "  round %d  %-34s %7.1f tx/s  (others %4.1f%%)\n", r+1, l.name, rate, 100*others)
-				// Other programs (and, on a virtual machine, the host's other guests) take
-				// CPU from the measured load alone: the round's ratio would be skewed.
-				if disturbed := bc.MaxOthers > 0 && others > bc.MaxOthers; disturbed && attempt < maxRepeats {
-					fmt.Fprintf(out, "  round %d  %-34s repeated: other programs used more than %.0f%% of the CPU\n", r+1, l.name, 100*bc.MaxOthers)
-					continue
-				} else if disturbed {
-					kept++
-				}
-				use[i].add(before, after, tx)
-				rates[i] = append(rates[i], rate)
-				break
+			rate, u, disturbed, err := measureOnce(ctx, meter, bc, r+1, l, ops[i], out)
+			if err != nil {
+				return err
 			}
+			if disturbed {
+				kept++
+			}
+			use[i].add(u)
+			rates[i] = append(rates[i], rate)
 		}
 	}
 	if kept > 0 {
-		fmt.Fprintf(out, "\nwarning: %d measurements were disturbed by other programs (more than %.0f%% of the CPU) after %d repeats; their rounds' ratios are unreliable\n",
+		fmt.Fprintf(out, "\nwarning: %d measurements were disturbed by other programs (more than %.1f%% of the CPU) after %d repeats; their rounds' ratios are unreliable\n",
 			kept, 100*bc.MaxOthers, maxRepeats)
 	}
 	fmt.Fprintf(out, "\nledger throughput: %d clients, %d rounds of %s, medians (batch timeout %s)\n",
@@ -183,6 +159,42 @@ func runBench(ctx context.Context, cfg Config, bc BenchConfig, out io.Writer) er
 		fmt.Fprintf(out, "  %-34s %s\n", l.name, l.steps)
 	}
 	return nil
+}
+
+// measureOnce measures load l in round r on a settled network and returns its committed
+// transactions per second and CPU use. A measurement during which other programs took
+// more than bc.MaxOthers of the CPU is repeated, at most maxRepeats times; disturbed
+// reports that the one returned still was.
+func measureOnce(ctx context.Context, meter *cpuMeter, bc BenchConfig, r int, l load, ops []func(context.Context) error, out io.Writer) (rate float64, use cpuUse, disturbed bool, err error) {
+	for attempt := 0; ; attempt++ {
+		if err := meter.settle(ctx); err != nil {
+			return 0, use, false, err
+		}
+		before, err := meter.sample()
+		if err != nil {
+			return 0, use, false, err
+		}
+		tx, elapsed, err := measure(ctx, ops, l.txPerOp, bc.Duration)
+		if err != nil {
+			return 0, use, false, fmt.Errorf("%s, round %d: %w", l.name, r, err)
+		}
+		after, err := meter.sample()
+		if err != nil {
+			return 0, use, false, err
+		}
+		use = cpuUse{}
+		use.addSamples(before, after, tx)
+		rate = float64(tx) / elapsed.Seconds()
+		others := use.othersShare()
+		fmt.Fprintf(out, "  round %d  %-34s %7.1f tx/s  (others %4.1f%%)\n", r, l.name, rate, 100*others)
+		// Other programs (and, on a virtual machine, the host's other guests) take CPU
+		// from the measured load alone: the round's ratio would be skewed.
+		disturbed = bc.MaxOthers > 0 && others > bc.MaxOthers
+		if !disturbed || attempt == maxRepeats {
+			return rate, use, disturbed, nil
+		}
+		fmt.Fprintf(out, "  round %d  %-34s repeated: other programs used more than %.1f%% of the CPU\n", r, l.name, 100*bc.MaxOthers)
+	}
 }
 
 // printCPU prints, per load, the CPU time per committed transaction of the benchmark

@@ -179,9 +179,9 @@ type cpuUse struct {
 	tx          int64
 }
 
-// add adds the difference between two samples taken around a measurement of tx
+// addSamples adds the difference between two samples taken around a measurement of tx
 // transactions.
-func (u *cpuUse) add(before, after cpuSample, tx int64) {
+func (u *cpuUse) addSamples(before, after cpuSample, tx int64) {
 	if u.procs == nil {
 		u.procs = map[string]int64{}
 	}
@@ -191,6 +191,19 @@ func (u *cpuUse) add(before, after cpuSample, tx int64) {
 	u.total += after.total - before.total
 	u.idle += after.idle - before.idle
 	u.tx += tx
+}
+
+// add adds the use of other measurements.
+func (u *cpuUse) add(o cpuUse) {
+	if u.procs == nil {
+		u.procs = map[string]int64{}
+	}
+	for name, t := range o.procs {
+		u.procs[name] += t
+	}
+	u.total += o.total
+	u.idle += o.idle
+	u.tx += o.tx
 }
 
 // groups sums the processes into the columns the report prints: the benchmark client,

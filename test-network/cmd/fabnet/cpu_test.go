@@ -57,7 +57,7 @@ func TestCPUMeterReadsTheNetworksProcessesAndItself(t *testing.T) {
 	require.Greater(t, after.total, before.total)
 
 	var u cpuUse
-	u.add(before, after, 10)
+	u.addSamples(before, after, 10)
 	client, orderers, peers, chaincode := u.groups()
 	require.GreaterOrEqual(t, client, int64(0))
 	require.Equal(t, client, peers, "the same process counted under both names")
@@ -65,6 +65,12 @@ func TestCPUMeterReadsTheNetworksProcessesAndItself(t *testing.T) {
 	require.Zero(t, chaincode)
 	require.Equal(t, []string{"bench", "peer-A"}, u.processNames())
 	require.InDelta(t, float64(peers)*1000/clockTicks/10, u.perTx(peers), 1e-9)
+
+	var sum cpuUse
+	sum.add(u)
+	sum.add(u)
+	require.Equal(t, 2*u.procs["peer-A"], sum.procs["peer-A"])
+	require.Equal(t, [3]int64{2 * u.total, 2 * u.idle, 20}, [3]int64{sum.total, sum.idle, sum.tx}, "measurements add up")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "pids", "orderer0.pid"), []byte("not a pid"), 0o644))
 	_, err = newCPUMeter(dir)
