@@ -182,8 +182,7 @@ func measureOnce(ctx context.Context, meter *cpuMeter, bc BenchConfig, r int, l 
 		if err != nil {
 			return 0, use, false, err
 		}
-		use = cpuUse{}
-		use.addSamples(before, after, tx)
+		use = useBetween(before, after, tx)
 		rate = float64(tx) / elapsed.Seconds()
 		others := use.othersShare()
 		fmt.Fprintf(out, "  round %d  %-34s %7.1f tx/s  (others %4.1f%%)\n", r, l.name, rate, 100*others)
@@ -204,23 +203,19 @@ func measureOnce(ctx context.Context, meter *cpuMeter, bc BenchConfig, r int, l 
 // by the benchmark alone, whatever latency and the rest of the machine do); then each
 // process's share.
 func printCPU(out io.Writer, loads []load, use []cpuUse) {
-	sum := func(u cpuUse) float64 {
-		client, orderers, peers, cc := u.groups()
-		return u.perTx(client + orderers + peers + cc)
-	}
 	fmt.Fprintf(out, "\nCPU ms per committed transaction (all rounds)\n")
 	fmt.Fprintf(out, "%-36s %7s %7s %7s %9s %7s %7s %5s %9s\n", "transaction", "client", "orderer", "peers", "chaincode", "sum", "others", "busy", "cpu ratio")
 	for i, l := range loads {
 		u := use[i]
 		client, orderers, peers, cc := u.groups()
-		ours := client + orderers + peers + cc
+		ours := u.ours()
 		busy := 0.0
 		if u.total > 0 {
 			busy = 100 * float64(u.total-u.idle) / float64(u.total)
 		}
 		ratio := "-"
-		if loads[0].baseline && sum(u) > 0 {
-			ratio = fmt.Sprintf("%.2f", sum(use[0])/sum(u))
+		if loads[0].baseline && ours > 0 && u.tx > 0 {
+			ratio = fmt.Sprintf("%.2f", use[0].perTx(use[0].ours())/u.perTx(ours))
 		}
 		fmt.Fprintf(out, "%-36s %7.2f %7.2f %7.2f %9.2f %7.2f %7.2f %4.0f%% %9s\n", l.name,
 			u.perTx(client), u.perTx(orderers), u.perTx(peers), u.perTx(cc), u.perTx(ours), u.perTx(u.total-u.idle-ours), busy, ratio)

@@ -179,18 +179,14 @@ type cpuUse struct {
 	tx          int64
 }
 
-// addSamples adds the difference between two samples taken around a measurement of tx
+// useBetween is the use between two samples taken around a measurement of tx
 // transactions.
-func (u *cpuUse) addSamples(before, after cpuSample, tx int64) {
-	if u.procs == nil {
-		u.procs = map[string]int64{}
-	}
+func useBetween(before, after cpuSample, tx int64) cpuUse {
+	u := cpuUse{procs: map[string]int64{}, total: after.total - before.total, idle: after.idle - before.idle, tx: tx}
 	for name, t := range after.procs {
-		u.procs[name] += t - before.procs[name]
+		u.procs[name] = t - before.procs[name]
 	}
-	u.total += after.total - before.total
-	u.idle += after.idle - before.idle
-	u.tx += tx
+	return u
 }
 
 // add adds the use of other measurements.
@@ -231,11 +227,16 @@ func (u cpuUse) othersShare() float64 {
 	if u.total == 0 {
 		return 0
 	}
-	var ours int64
+	return float64(u.total-u.idle-u.ours()) / float64(u.total)
+}
+
+// ours is the CPU time of the measured processes: the network's and the benchmark's.
+func (u cpuUse) ours() int64 {
+	var sum int64
 	for _, t := range u.procs {
-		ours += t
+		sum += t
 	}
-	return float64(u.total-u.idle-ours) / float64(u.total)
+	return sum
 }
 
 // perTx returns ticks as milliseconds of CPU per committed transaction.

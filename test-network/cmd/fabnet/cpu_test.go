@@ -56,8 +56,7 @@ func TestCPUMeterReadsTheNetworksProcessesAndItself(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, after.total, before.total)
 
-	var u cpuUse
-	u.addSamples(before, after, 10)
+	u := useBetween(before, after, 10)
 	client, orderers, peers, chaincode := u.groups()
 	require.GreaterOrEqual(t, client, int64(0))
 	require.Equal(t, client, peers, "the same process counted under both names")
