@@ -75,8 +75,9 @@ func TestHotPathRoundTrips(t *testing.T) {
 		"SubmitData (new)": 2,
 		// read [consortium, dataset, live entry, digest] | the superseded submission | write batch
 		"SubmitData (resubmission)": 3,
-		// read [consortium, query, dataset, budget] | collective key | live index | write batch
-		"RequestQuery": 4,
+		// read [consortium, query, dataset, budget] | live index | write batch (the dataset
+		// carries its collective key's shares)
+		"RequestQuery": 3,
 		// read [consortium, query] | write batch
 		"ApproveQuery (first)": 2,
 		"RejectQuery":          2,

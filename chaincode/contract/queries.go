@@ -38,10 +38,6 @@ func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, er
 	if err := mustGetJSON(ctx, ledger.DatasetKey(in.DatasetID), "dataset", in.DatasetID, &ds); err != nil {
 		return "", err
 	}
-	var key ledger.CollectiveKey
-	if err := mustGetJSON(ctx, ledger.CollectiveKeyKey(ds.KeyID), "collective key", ds.KeyID, &key); err != nil {
-		return "", err
-	}
 	budget, err := readBudget(ctx, ds.ID)
 	if err != nil {
 		return "", err
@@ -51,7 +47,7 @@ func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, er
 	if err := scan(ctx, ledger.ObjLive, periodAttrs(ds.ID, in.Period), count); err != nil {
 		return "", err
 	}
-	q, err := ledger.NewQuery(ctx.consortium, ds, key, budget, live, in, ctx.caller.MSPID, id, ctx.txID, ctx.at)
+	q, err := ledger.NewQuery(ctx.consortium, ds, budget, live, in, ctx.caller.MSPID, id, ctx.txID, ctx.at)
 	if err != nil {
 		return "", err
 	}

@@ -114,3 +114,15 @@ func NewCollectiveKey(c Consortium, in CollectiveKeyInput, exists bool, caller, 
 		RecordedAt:        at,
 	}, nil
 }
+
+// KeyShares is who holds shares of a collective key and how many of them must take part
+// in a decryption: the part of the key a query's decryptors are checked against.
+type KeyShares struct {
+	Participants []string `json:"participants"`
+	Threshold    int      `json:"threshold"`
+}
+
+// Shares returns the key's participants and threshold, in a copy of its own.
+func (k CollectiveKey) Shares() KeyShares {
+	return KeyShares{Participants: append([]string{}, k.Participants...), Threshold: k.Threshold}
+}

@@ -11,9 +11,13 @@ import (
 // restriction policy. Status is "pending" while it awaits the approval of members
 // (RequireApproval) and "active" once providers may submit and analysts may query.
 type Dataset struct {
-	ID              string          `json:"id"`
-	Title           string          `json:"title"`
-	KeyID           string          `json:"keyID"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	KeyID string `json:"keyID"`
+	// KeyShares is what the dataset's queries need of collective key KeyID, copied from
+	// the key record at registration (a key record never changes), so that a query
+	// request reads the dataset alone.
+	KeyShares       KeyShares       `json:"keyShares"`
 	ParamSetID      string          `json:"paramSetID"`
 	Schema          policies.Schema `json:"schema"`
 	Policy          policies.Policy `json:"policy"`
@@ -124,6 +128,7 @@ func NewDataset(in DatasetInput, exists bool, key *CollectiveKey, caller, txID s
 		ID:              in.ID,
 		Title:           in.Title,
 		KeyID:           in.KeyID,
+		KeyShares:       key.Shares(),
 		ParamSetID:      in.ParamSetID,
 		Schema:          in.Schema,
 		Policy:          in.Policy,

@@ -104,7 +104,7 @@ func queryInput(key string) ledger.QueryInput {
 func pendingQuery(t testing.TB) ledger.Query {
 	t.Helper()
 	ds, b := dataset(t)
-	q, err := ledger.NewQuery(consortium(), ds, key(), b, 2, queryInput("k"), stat, ledger.QueryID(stat, "k"), txID, t0)
+	q, err := ledger.NewQuery(consortium(), ds, b, 2, queryInput("k"), stat, ledger.QueryID(stat, "k"), txID, t0)
 	require.NoError(t, err)
 	return q
 }

@@ -146,15 +146,15 @@ func ReplayQuery(existing Query, in QueryInput, caller string) (Query, error) {
 	return existing, nil
 }
 
-// NewQuery checks a request by analyst caller against the dataset, the collective key
-// its data is encrypted under (ds.KeyID), its budget and the number of live submissions
-// the query would run on now, and returns the pending query with ID id. It returns
-// INVALID when the policy refuses the query (the message names the field) or the
-// decryptors are not exactly key.Threshold participants of the key that are key holders
-// of c, BAD_STATE for an inactive dataset or too few or too many live submissions
+// NewQuery checks a request by analyst caller against the dataset (with the shares of
+// the collective key its data is encrypted under, ds.KeyShares), its budget and the
+// number of live submissions the query would run on now, and returns the pending query
+// with ID id. It returns INVALID when the policy refuses the query (the message names the
+// field) or the decryptors are not exactly the key's threshold of its participants that
+// are key holders of c, BAD_STATE for an inactive dataset or too few or too many live submissions
 // (minSubmissions, maxSubmissions; approval checks the count again) and BUDGET_EXCEEDED
 // when the remaining budget is smaller than the query's epsilon.
-func NewQuery(c Consortium, ds Dataset, key CollectiveKey, b Budget, live int, in QueryInput, caller, id, txID string, at time.Time) (Query, error) {
+func NewQuery(c Consortium, ds Dataset, b Budget, live int, in QueryInput, caller, id, txID string, at time.Time) (Query, error) {
 	if err := in.Validate(); err != nil {
 		return Query{}, err
 	}
@@ -167,7 +167,7 @@ func NewQuery(c Consortium, ds Dataset, key CollectiveKey, b Budget, live int, i
 	if err := RequireActive(ds); err != nil {
 		return Query{}, err
 	}
-	decryptors, cells, err := checkRequest(c, ds, key, in)
+	decryptors, cells, err := checkRequest(c, ds, in)
 	if err != nil {
 		return Query{}, err
 	}
@@ -204,11 +204,11 @@ func NewQuery(c Consortium, ds Dataset, key CollectiveKey, b Budget, live int, i
 	}, nil
 }
 
-// checkRequest checks a request's decryptors against the dataset's collective key and its
+// checkRequest checks a request's decryptors against the dataset's key shares and its
 // specification against the dataset's policy, and returns the sorted decryptors and the
 // number of output cells. It returns an INVALID *Error.
-func checkRequest(c Consortium, ds Dataset, key CollectiveKey, in QueryInput) ([]string, int, error) {
-	decryptors, err := checkDecryptors(c, ds, key, in.Decryptors)
+func checkRequest(c Consortium, ds Dataset, in QueryInput) ([]string, int, error) {
+	decryptors, err := checkDecryptors(c, ds, in.Decryptors)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -229,13 +229,14 @@ func (q Query) Input() QueryInput {
 }
 
 // RecheckQuery checks, after the fact, the recorded query q against the consortium c,
-// the dataset ds as it was when q was requested and its collective key: the rules of
-// NewQuery that do not depend on the budget or the submissions at that moment (the
-// request on its own, the requester an analyst, the dataset active, the decryptors, the
-// policy), and that every field NewQuery derives (request digest, epsilon, cells,
-// approval rule, required results, decryptors) is the one it would have derived. An
-// auditor calls it. It returns NewQuery's INVALID, FORBIDDEN and BAD_STATE errors, and
-// an INVALID *Error naming the first field that differs.
+// the dataset ds as it was when q was requested and its collective key: that the
+// dataset's copy of the key's shares is the key's, the rules of NewQuery that do not
+// depend on the budget or the submissions at that moment (the request on its own, the
+// requester an analyst, the dataset active, the decryptors, the policy), and that every
+// field NewQuery derives (request digest, epsilon, cells, approval rule, required
+// results, decryptors) is the one it would have derived. An auditor calls it. It returns
+// NewQuery's INVALID, FORBIDDEN and BAD_STATE errors, and an INVALID *Error naming the
+// first field that differs.
 func RecheckQuery(c Consortium, ds Dataset, key CollectiveKey, q Query) error {
 	in := q.Input()
 	if err := in.Validate(); err != nil {
@@ -244,13 +245,16 @@ func RecheckQuery(c Consortium, ds Dataset, key CollectiveKey, q Query) error {
 	if in.DatasetID != ds.ID {
 		return invalid("query names dataset %s, not %s", in.DatasetID, ds.ID)
 	}
+	if key.ID != ds.KeyID || ds.KeyShares.Threshold != key.Threshold || !equalStrings(ds.KeyShares.Participants, key.Participants) {
+		return invalid("dataset %s records key shares other than those of its collective key %s", ds.ID, ds.KeyID)
+	}
 	if !c.HasRole(q.Requester, RoleAnalyst) {
 		return forbidden("only an analyst may request a query; %s is not one", q.Requester)
 	}
 	if err := RequireActive(ds); err != nil {
 		return err
 	}
-	decryptors, cells, err := checkRequest(c, ds, key, in)
+	decryptors, cells, err := checkRequest(c, ds, in)
 	if err != nil {
 		return err
 	}
@@ -271,25 +275,24 @@ func RecheckQuery(c Consortium, ds Dataset, key CollectiveKey, q Query) error {
 	return nil
 }
 
-// checkDecryptors checks the decryptors a query names against the collective key of its
-// dataset and returns them sorted: exactly the key's threshold of them, distinct, each a
-// participant of the key and still a key holder of the consortium (only key holders may
-// post shares). The key's threshold is the consortium's when the key was recorded; it is
-// the one the key's Shamir shares were made for. It returns an INVALID *Error.
-func checkDecryptors(c Consortium, ds Dataset, key CollectiveKey, names []string) ([]string, error) {
-	if key.ID != ds.KeyID {
-		return nil, Errorf(CodeInternal, "dataset %s is encrypted under collective key %s, not %s", ds.ID, ds.KeyID, key.ID)
-	}
+// checkDecryptors checks the decryptors a query names against the shares of its
+// dataset's collective key and returns them sorted: exactly the key's threshold of them,
+// distinct, each a participant of the key and still a key holder of the consortium (only
+// key holders may post shares). The key's threshold is the consortium's when the key was
+// recorded; it is the one the key's Shamir shares were made for. It returns an INVALID
+// *Error.
+func checkDecryptors(c Consortium, ds Dataset, names []string) ([]string, error) {
+	key := ds.KeyShares
 	decryptors, ok := sortedUnique(names)
 	if !ok {
 		return nil, invalid("decryptors must be distinct; %s is named twice", firstRepeat(decryptors))
 	}
 	if len(decryptors) != key.Threshold {
-		return nil, invalid("a query of dataset %s needs exactly %s, the threshold of collective key %s, not %d", ds.ID, plural(key.Threshold, "decryptor"), key.ID, len(decryptors))
+		return nil, invalid("a query of dataset %s needs exactly %s, the threshold of collective key %s, not %d", ds.ID, plural(key.Threshold, "decryptor"), ds.KeyID, len(decryptors))
 	}
 	for _, d := range decryptors {
 		if !contains(key.Participants, d) {
-			return nil, invalid("decryptor %s holds no share of collective key %s; its key holders are %s", d, key.ID, strings.Join(key.Participants, ", "))
+			return nil, invalid("decryptor %s holds no share of collective key %s; its key holders are %s", d, ds.KeyID, strings.Join(key.Participants, ", "))
 		}
 		if !c.HasRole(d, RoleKeyHolder) {
 			return nil, invalid("decryptor %s is no longer a key holder of the consortium and could not post a decryption share", d)

@@ -36,6 +36,13 @@ func TestRecheckQueryAcceptsWhatNewQueryMadeAndNamesWhatWasAltered(t *testing.T)
 		{"a requester that is no analyst", func(q *ledger.Query, _ *ledger.Dataset, _ *ledger.Consortium) { q.Requester = hosA }, ledger.CodeForbidden, "analyst"},
 		{"a dataset that was not active", func(_ *ledger.Query, ds *ledger.Dataset, _ *ledger.Consortium) { ds.Status = ledger.StatusPending }, ledger.CodeBadState, ""},
 		{"another dataset", func(q *ledger.Query, ds *ledger.Dataset, _ *ledger.Consortium) { ds.ID = "other" }, ledger.CodeInvalid, "names dataset"},
+		{"a dataset whose copy of the key's shares is not the key's", func(_ *ledger.Query, ds *ledger.Dataset, _ *ledger.Consortium) {
+			ds.KeyShares.Participants = []string{hosA, stat}
+		}, ledger.CodeInvalid, "key shares other than those of its collective key ck-1"},
+		{"a dataset whose key threshold is not the key's", func(_ *ledger.Query, ds *ledger.Dataset, _ *ledger.Consortium) {
+			ds.KeyShares.Threshold = 1
+		}, ledger.CodeInvalid, "key shares other than"},
+		{"a dataset under another key", func(_ *ledger.Query, ds *ledger.Dataset, _ *ledger.Consortium) { ds.KeyID = "ck-2" }, ledger.CodeInvalid, "key shares other than"},
 		{"a decryptor that holds no key share", func(q *ledger.Query, _ *ledger.Dataset, _ *ledger.Consortium) {
 			q.Decryptors = []string{lab, stat}
 		}, ledger.CodeInvalid, "holds no share"},

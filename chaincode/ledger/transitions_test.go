@@ -381,7 +381,7 @@ func TestNewQueryAndReplay(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&in)
 			}
-			q, err := ledger.NewQuery(consortium(), tt.ds, key(), tt.b, tt.live, in, tt.caller, "q-1", txID, t0)
+			q, err := ledger.NewQuery(consortium(), tt.ds, tt.b, tt.live, in, tt.caller, "q-1", txID, t0)
 			requireCode(t, tt.want, err)
 			if tt.want == "" {
 				require.Equal(t, ledger.StatusPending, q.Status)
@@ -399,31 +399,36 @@ func TestNewQueryAndReplay(t *testing.T) {
 	t.Run("the error names the decryptor and the key's holders", func(t *testing.T) {
 		in := queryInput("k")
 		in.Decryptors = []string{hosA, lab}
-		_, err := ledger.NewQuery(consortium(), active, key(), b, 2, in, stat, "q-1", txID, t0)
+		_, err := ledger.NewQuery(consortium(), active, b, 2, in, stat, "q-1", txID, t0)
 		require.EqualError(t, err, "INVALID: decryptor "+lab+" holds no share of collective key ck-1; its key holders are "+hosA+", "+hosB+", "+stat)
 		in.Decryptors = []string{hosA}
-		_, err = ledger.NewQuery(consortium(), active, key(), b, 2, in, stat, "q-1", txID, t0)
+		_, err = ledger.NewQuery(consortium(), active, b, 2, in, stat, "q-1", txID, t0)
 		require.EqualError(t, err, "INVALID: a query of dataset ds needs exactly 2 decryptors, the threshold of collective key ck-1, not 1")
 		in.Decryptors = []string{hosA, stat, hosA}
-		_, err = ledger.NewQuery(consortium(), active, key(), b, 2, in, stat, "q-1", txID, t0)
+		_, err = ledger.NewQuery(consortium(), active, b, 2, in, stat, "q-1", txID, t0)
 		require.EqualError(t, err, "INVALID: decryptors must be distinct; "+hosA+" is named twice")
 	})
 	t.Run("a participant of the key that is no longer a key holder", func(t *testing.T) {
 		c := consortium()
 		c.Orgs[1].KeyHolder = false // HospitalA gave up its key share after the ceremony
 		in := queryInput("k")
-		_, err := ledger.NewQuery(c, active, key(), b, 2, in, stat, "q-1", txID, t0)
+		_, err := ledger.NewQuery(c, active, b, 2, in, stat, "q-1", txID, t0)
 		requireCode(t, ledger.CodeInvalid, err)
 		require.Contains(t, err.Error(), "decryptor "+hosA+" is no longer a key holder")
 		in.Decryptors = []string{stat, hosB}
-		_, err = ledger.NewQuery(c, active, key(), b, 2, in, stat, "q-1", txID, t0)
+		_, err = ledger.NewQuery(c, active, b, 2, in, stat, "q-1", txID, t0)
 		require.NoError(t, err)
 	})
-	t.Run("the key must be the dataset's", func(t *testing.T) {
-		other := key()
-		other.ID = "ck-2"
-		_, err := ledger.NewQuery(consortium(), active, other, b, 2, queryInput("k"), stat, "q-1", txID, t0)
-		requireCode(t, ledger.CodeInternal, err)
+	t.Run("the dataset's copy of the key's shares decides", func(t *testing.T) {
+		ds := active
+		ds.KeyShares = ledger.KeyShares{Participants: []string{hosA, hosB, stat}, Threshold: 3}
+		_, err := ledger.NewQuery(consortium(), ds, b, 2, queryInput("k"), stat, "q-1", txID, t0)
+		requireCode(t, ledger.CodeInvalid, err)
+		require.ErrorContains(t, err, "needs exactly 3 decryptors, the threshold of collective key ck-1")
+		ds.KeyShares = ledger.KeyShares{Participants: []string{hosA, hosB}, Threshold: 2}
+		_, err = ledger.NewQuery(consortium(), ds, b, 2, queryInput("k"), stat, "q-1", txID, t0)
+		requireCode(t, ledger.CodeInvalid, err)
+		require.ErrorContains(t, err, "decryptor "+stat+" holds no share of collective key ck-1")
 	})
 
 	q := pendingQuery(t)

@@ -384,7 +384,7 @@ func (w *world) request(key string, spec policies.Query) ledger.Query {
 			live++
 		}
 	}
-	q, err := ledger.NewQuery(w.l.c, w.ds, w.l.keys[keyID], w.l.budgets[w.ds.ID], live, ledger.QueryInput{IdempotencyKey: key, DatasetID: w.ds.ID, Spec: spec,
+	q, err := ledger.NewQuery(w.l.c, w.ds, w.l.budgets[w.ds.ID], live, ledger.QueryInput{IdempotencyKey: key, DatasetID: w.ds.ID, Spec: spec,
 		AnalystKeyDigest: blobstore.Digest([]byte("analyst")), AnalystKeyURI: "mem://analyst", Decryptors: []string{hosA, stat}}, stat, ledger.QueryID(stat, key), tx, at)
 	require.NoError(w.t, err)
 	w.l.putQuery(q, tx, at)
