@@ -23,7 +23,9 @@
 //
 // The chaincode is deterministic: it uses the transaction timestamp, never the clock;
 // no randomness, no goroutines, no map iteration feeding writes or responses, no floats
-// in state. The chaincode-as-a-service main serves NewChaincode's result.
+// in state. The one thing it keeps between transactions is the consortium record it
+// decoded last, by its bytes, and every transaction gets a copy of its own
+// (consortiumMemo). The chaincode-as-a-service main serves NewChaincode's result.
 package contract
 
 import (
@@ -156,9 +158,14 @@ func gate(ctx *txContext) error {
 	if err := readAhead(ctx, keys...); err != nil {
 		return ledger.Prefix("read the consortium", err)
 	}
-	ctx.hasConsortium, err = getJSON(ctx, ledger.ConsortiumKey(), &ctx.consortium)
+	data, err := getState(ctx, ledger.ConsortiumKey())
 	if err != nil {
 		return ledger.Prefix("read the consortium", err)
+	}
+	if ctx.hasConsortium = len(data) > 0; ctx.hasConsortium {
+		if ctx.consortium, err = consortiums.decode(data); err != nil {
+			return ledger.Prefix("read the consortium", err)
+		}
 	}
 	ctx.caller = ledger.Caller{MSPID: msp, ID: id}
 	switch {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,6 +47,15 @@ type Consortium struct {
 	Orgs      []Org  `json:"orgs"`
 	Threshold int    `json:"threshold"`
 	Version   int    `json:"version,omitempty"`
+}
+
+// Clone returns a copy of c that shares no memory with it.
+func (c Consortium) Clone() Consortium {
+	c.Orgs = slices.Clone(c.Orgs)
+	for i := range c.Orgs {
+		c.Orgs[i].Roles = slices.Clone(c.Orgs[i].Roles)
+	}
+	return c
 }
 
 // Validate checks the consortium: a name, 1 to MaxOrgs organisations with distinct names
