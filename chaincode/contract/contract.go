@@ -23,9 +23,9 @@
 //
 // The chaincode is deterministic: it uses the transaction timestamp, never the clock;
 // no randomness, no goroutines, no map iteration feeding writes or responses, no floats
-// in state. The one thing it keeps between transactions is the consortium record it
-// decoded last, by its bytes, and every transaction gets a copy of its own
-// (consortiumMemo). The chaincode-as-a-service main serves NewChaincode's result.
+// in state. The one thing it keeps between transactions is the consortium and dataset
+// records it decoded, by key and bytes, and every transaction gets a copy of its own
+// (recordMemo). The chaincode-as-a-service main serves NewChaincode's result.
 package contract
 
 import (
@@ -163,7 +163,7 @@ func gate(ctx *txContext) error {
 		return ledger.Prefix("read the consortium", err)
 	}
 	if ctx.hasConsortium = len(data) > 0; ctx.hasConsortium {
-		if ctx.consortium, err = consortiums.decode(data); err != nil {
+		if ctx.consortium, err = consortiums.decode(ledger.ConsortiumKey(), data); err != nil {
 			return ledger.Prefix("read the consortium", err)
 		}
 	}

@@ -44,11 +44,11 @@ func (c *statsContract) RegisterDataset(ctx *txContext, dataset string) (string,
 // second approval, BAD_STATE for a dataset that is not pending. Event: dataset.pending or
 // dataset.active.
 func (c *statsContract) ApproveDataset(ctx *txContext, datasetID, reason string) (string, error) {
-	var ds ledger.Dataset
-	if err := mustGetJSON(ctx, ledger.DatasetKey(datasetID), "dataset", datasetID, &ds); err != nil {
+	ds, err := datasets.get(ctx, ledger.DatasetKey(datasetID), datasetID)
+	if err != nil {
 		return "", err
 	}
-	ds, err := ledger.ApproveDataset(ctx.consortium, ds, ctx.caller.MSPID, reason, ctx.txID, ctx.at)
+	ds, err = ledger.ApproveDataset(ctx.consortium, ds, ctx.caller.MSPID, reason, ctx.txID, ctx.at)
 	if err != nil {
 		return "", err
 	}
@@ -69,8 +69,8 @@ func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, e
 	if err != nil {
 		return "", err
 	}
-	var ds ledger.Dataset
-	if err := mustGetJSON(ctx, ledger.DatasetKey(in.DatasetID), "dataset", in.DatasetID, &ds); err != nil {
+	ds, err := datasets.get(ctx, ledger.DatasetKey(in.DatasetID), in.DatasetID)
+	if err != nil {
 		return "", err
 	}
 	prev, err := liveSubmission(ctx, in.DatasetID, in.Period, ctx.caller.MSPID)

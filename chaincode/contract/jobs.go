@@ -165,11 +165,10 @@ func (c *statsContract) RecordRelease(ctx *txContext, release string) (string, e
 
 // readQueryAndDataset reads a query and its dataset; NOT_FOUND when either is missing.
 func readQueryAndDataset(ctx *txContext, queryID string) (ledger.Query, ledger.Dataset, error) {
-	var ds ledger.Dataset
 	q, err := readQuery(ctx, queryID)
 	if err != nil {
-		return q, ds, err
+		return q, ledger.Dataset{}, err
 	}
-	err = mustGetJSON(ctx, ledger.DatasetKey(q.DatasetID), "dataset", q.DatasetID, &ds)
+	ds, err := datasets.get(ctx, ledger.DatasetKey(q.DatasetID), q.DatasetID)
 	return q, ds, err
 }

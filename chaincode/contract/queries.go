@@ -34,8 +34,8 @@ func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, er
 		}
 		return respond(q)
 	}
-	var ds ledger.Dataset
-	if err := mustGetJSON(ctx, ledger.DatasetKey(in.DatasetID), "dataset", in.DatasetID, &ds); err != nil {
+	ds, err := datasets.get(ctx, ledger.DatasetKey(in.DatasetID), in.DatasetID)
+	if err != nil {
 		return "", err
 	}
 	budget, err := readBudget(ctx, ds.ID)
@@ -73,10 +73,10 @@ func (c *statsContract) ApproveQuery(ctx *txContext, queryID, reason string) (st
 		if err := readAhead(ctx, ledger.DatasetKey(q.DatasetID), ledger.BudgetKey(q.DatasetID)); err != nil {
 			return in, err
 		}
-		if err := mustGetJSON(ctx, ledger.DatasetKey(q.DatasetID), "dataset", q.DatasetID, &in.Dataset); err != nil {
+		var err error
+		if in.Dataset, err = datasets.get(ctx, ledger.DatasetKey(q.DatasetID), q.DatasetID); err != nil {
 			return in, err
 		}
-		var err error
 		if in.Budget, err = readBudget(ctx, q.DatasetID); err != nil {
 			return in, err
 		}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"slices"
 	"time"
 
 	"github.com/statledger/statledger/policies"
@@ -28,6 +29,15 @@ type Dataset struct {
 	TxID            string          `json:"txID"`
 	RegisteredAt    time.Time       `json:"registeredAt"`
 	UpdatedAt       time.Time       `json:"updatedAt"`
+}
+
+// Clone returns a copy of d that shares no memory with it.
+func (d Dataset) Clone() Dataset {
+	d.KeyShares.Participants = slices.Clone(d.KeyShares.Participants)
+	d.Schema = d.Schema.Clone()
+	d.Policy = d.Policy.Clone()
+	d.Approvals = slices.Clone(d.Approvals)
+	return d
 }
 
 // DatasetInput is the argument of RegisterDataset. When RequireApproval is set, the
