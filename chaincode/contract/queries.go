@@ -8,11 +8,11 @@ import (
 // idempotency key, dataset, optional period, statistic, measure, group-by, filters,
 // epsilon, the digest and URI of the analyst's public key, and the decryptors) as a
 // pending query and returns the ledger.Query; its ID derives from the caller's
-// organisation and the idempotency key. The decryptors are checked against the dataset's
-// collective key record: exactly its threshold of its participants. Sending the same
-// request again returns the existing query, whatever its status, and writes and spends
-// nothing. Errors: CONFLICT for a used idempotency key with different content, NOT_FOUND
-// for an unknown dataset or collective key, INVALID when the policy refuses the query
+// organisation and the idempotency key. The decryptors are checked against the shares of
+// the dataset's collective key, which the dataset record carries: exactly its threshold
+// of its participants. Sending the same request again returns the existing query,
+// whatever its status, and writes and spends nothing. Errors: CONFLICT for a used
+// idempotency key with different content, NOT_FOUND for an unknown dataset, INVALID when the policy refuses the query
 // (the message names the field) or for wrong decryptors, BAD_STATE for an inactive
 // dataset or too few live submissions, BUDGET_EXCEEDED. Event: query.pending (none for a
 // resent request).
