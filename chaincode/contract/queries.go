@@ -12,10 +12,10 @@ import (
 // the dataset's collective key, which the dataset record carries: exactly its threshold
 // of its participants. Sending the same request again returns the existing query,
 // whatever its status, and writes and spends nothing. Errors: CONFLICT for a used
-// idempotency key with different content, NOT_FOUND for an unknown dataset, INVALID when the policy refuses the query
-// (the message names the field) or for wrong decryptors, BAD_STATE for an inactive
-// dataset or too few live submissions, BUDGET_EXCEEDED. Event: query.pending (none for a
-// resent request).
+// idempotency key with different content, NOT_FOUND for an unknown dataset, INVALID
+// when the policy refuses the query (the message names the field) or for wrong
+// decryptors, BAD_STATE for an inactive dataset or too few live submissions,
+// BUDGET_EXCEEDED. Event: query.pending (none for a resent request).
 func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, error) {
 	in, err := ledger.DecodeQueryInput(request)
 	if err != nil {

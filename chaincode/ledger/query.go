@@ -151,9 +151,9 @@ func ReplayQuery(existing Query, in QueryInput, caller string) (Query, error) {
 // number of live submissions the query would run on now, and returns the pending query
 // with ID id. It returns INVALID when the policy refuses the query (the message names the
 // field) or the decryptors are not exactly the key's threshold of its participants that
-// are key holders of c, BAD_STATE for an inactive dataset or too few or too many live submissions
-// (minSubmissions, maxSubmissions; approval checks the count again) and BUDGET_EXCEEDED
-// when the remaining budget is smaller than the query's epsilon.
+// are key holders of c, BAD_STATE for an inactive dataset or too few or too many live
+// submissions (minSubmissions, maxSubmissions; approval checks the count again) and
+// BUDGET_EXCEEDED when the remaining budget is smaller than the query's epsilon.
 func NewQuery(c Consortium, ds Dataset, b Budget, live int, in QueryInput, caller, id, txID string, at time.Time) (Query, error) {
 	if err := in.Validate(); err != nil {
 		return Query{}, err
