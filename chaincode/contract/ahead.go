@@ -21,7 +21,7 @@ var readsAhead = map[string]func(caller string, args []string) []string{
 		if err != nil {
 			return nil
 		}
-		keys := []string{ledger.DatasetKey(in.DatasetID), ledger.LiveKey(in.DatasetID, in.Period, caller)}
+		keys := []string{ledger.DatasetKey(in.DatasetID), ledger.LiveKey(in.DatasetID, in.Period)}
 		for _, ct := range in.Ciphertexts {
 			keys = append(keys, ledger.DigestKey(ct.Digest))
 		}
@@ -32,7 +32,11 @@ var readsAhead = map[string]func(caller string, args []string) []string{
 		if err != nil {
 			return nil
 		}
-		return []string{ledger.QueryKey(ledger.QueryID(caller, in.IdempotencyKey)), ledger.DatasetKey(in.DatasetID), ledger.BudgetKey(in.DatasetID)}
+		keys := []string{ledger.QueryKey(ledger.QueryID(caller, in.IdempotencyKey)), ledger.DatasetKey(in.DatasetID), ledger.BudgetKey(in.DatasetID)}
+		if in.Period != "" {
+			keys = append(keys, ledger.LiveKey(in.DatasetID, in.Period))
+		}
+		return keys
 	},
 	"ApproveQuery": queryAhead,
 	"RejectQuery":  queryAhead,

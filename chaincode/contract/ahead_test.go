@@ -71,13 +71,14 @@ func TestReadAheadChangesNoReadSetOrOutcome(t *testing.T) {
 func TestHotPathRoundTrips(t *testing.T) {
 	f, c := setup(t, nil)
 	want := map[string]int{
-		// read [consortium, dataset, live entry, digest] | write batch
+		// read [consortium, dataset, period's live index, digest] | write batch
 		"SubmitData (new)": 2,
-		// read [consortium, dataset, live entry, digest] | the superseded submission | write batch
+		// read [consortium, dataset, period's live index, digest] | the superseded
+		// submission | write batch
 		"SubmitData (resubmission)": 3,
-		// read [consortium, query, dataset, budget] | live index | write batch (the dataset
-		// carries its collective key's shares)
-		"RequestQuery": 3,
+		// read [consortium, query, dataset, budget, period's live index] | write batch (the
+		// dataset carries its collective key's shares)
+		"RequestQuery": 2,
 		// read [consortium, query] | write batch
 		"ApproveQuery (first)": 2,
 		"RejectQuery":          2,
@@ -94,13 +95,14 @@ func TestHotPathRoundTrips(t *testing.T) {
 		require.Equal(t, want[name], s.roundTrips, name)
 	}
 
-	// The completing approval: read [consortium, query] | [dataset, budget] | live index
-	// | write batch.
+	// The completing approval: read [consortium, query] | [dataset, budget, period's live
+	// index] | write batch.
 	q := must[ledger.Query](f, c.stat, "RequestQuery", jsonString(t, queryInput("complete")))
 	must[ledger.Query](f, c.hospA, "ApproveQuery", q.ID, "fine")
 	s, resp := f.endorse("tx-complete", c.hospB, "ApproveQuery", []string{q.ID, "fine"})
 	out, err := result(s, resp)
 	require.NoError(t, err)
 	require.Contains(t, out, fmt.Sprintf("%q", ledger.StatusApproved))
-	require.Equal(t, 4, s.roundTrips)
+	require.Equal(t, 3, s.roundTrips)
+	require.Empty(t, s.ranges, "a query of one period reads no range")
 }

@@ -1,7 +1,6 @@
 package contract
 
 import (
-	"encoding/json"
 
 	"github.com/statledger/statledger/chaincode/ledger"
 )
@@ -73,7 +72,11 @@ func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, e
 	if err != nil {
 		return "", err
 	}
-	prev, err := liveSubmission(ctx, in.DatasetID, in.Period, ctx.caller.MSPID)
+	live, err := periodIndex(ctx, in.DatasetID, in.Period)
+	if err != nil {
+		return "", err
+	}
+	prev, err := liveSubmission(ctx, live, ctx.caller.MSPID)
 	if err != nil {
 		return "", err
 	}
@@ -93,7 +96,7 @@ func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, e
 	}
 	ws := []write{
 		{ledger.SubmissionKey(s.ID), s},
-		{ledger.LiveKey(s.DatasetID, s.Period, s.Provider), s.Live()},
+		{ledger.LiveKey(s.DatasetID, s.Period), live.With(s.Live())},
 	}
 	if old != nil {
 		ws = append(ws, write{ledger.SubmissionKey(old.ID), *old})
@@ -108,12 +111,19 @@ func (c *statsContract) SubmitData(ctx *txContext, submission string) (string, e
 	return commit(ctx, ev, ws...)
 }
 
-// liveSubmission returns the provider's live submission for a dataset period, or nil.
-func liveSubmission(ctx *txContext, datasetID, period, provider string) (*ledger.Submission, error) {
-	var entry ledger.LiveSubmission
-	found, err := getJSON(ctx, ledger.LiveKey(datasetID, period, provider), &entry)
-	if err != nil || !found {
-		return nil, err
+// periodIndex reads a dataset period's live index; an empty one when no provider has
+// submitted for the period.
+func periodIndex(ctx *txContext, datasetID, period string) (ledger.LiveIndex, error) {
+	x := ledger.LiveIndex{DatasetID: datasetID, Period: period, Entries: []ledger.LiveSubmission{}}
+	_, err := getJSON(ctx, ledger.LiveKey(datasetID, period), &x)
+	return x, err
+}
+
+// liveSubmission returns the provider's live submission in a period's live index, or nil.
+func liveSubmission(ctx *txContext, live ledger.LiveIndex, provider string) (*ledger.Submission, error) {
+	entry, found := live.Of(provider)
+	if !found {
+		return nil, nil
 	}
 	var s ledger.Submission
 	ok, err := getJSON(ctx, ledger.SubmissionKey(entry.SubmissionID), &s)
@@ -121,23 +131,25 @@ func liveSubmission(ctx *txContext, datasetID, period, provider string) (*ledger
 		return nil, err
 	}
 	if !ok {
-		return nil, ledger.Errorf(ledger.CodeInternal, "the live index of dataset %s period %s names submission %s, which does not exist", datasetID, period, entry.SubmissionID)
+		return nil, ledger.Errorf(ledger.CodeInternal, "the live index of dataset %s period %s names submission %s, which does not exist", live.DatasetID, live.Period, entry.SubmissionID)
 	}
 	return &s, nil
 }
 
-// liveIndex returns the live-index entries of a dataset, of one period or, when period is
-// empty, of every period, in key order (period, then provider).
+// liveIndex returns the live-index entries of a dataset, of one period (one read) or,
+// when period is empty, of every period (a range read), by period, then provider.
 func liveIndex(ctx *txContext, datasetID, period string) ([]ledger.LiveSubmission, error) {
+	if period != "" {
+		x, err := periodIndex(ctx, datasetID, period)
+		return x.Entries, err
+	}
+	var periods []ledger.LiveIndex
+	if err := scan(ctx, ledger.ObjLive, []string{datasetID}, decodeInto(&periods)); err != nil {
+		return nil, err
+	}
 	out := []ledger.LiveSubmission{}
-	err := scan(ctx, ledger.ObjLive, periodAttrs(datasetID, period), decodeInto(&out))
-	return out, err
-}
-
-// liveSubmissionID reads the submission ID of a live-index entry, for lists that follow
-// the index to the submission records.
-func liveSubmissionID(value []byte) (string, error) {
-	var entry ledger.LiveSubmission
-	err := json.Unmarshal(value, &entry)
-	return entry.SubmissionID, err
+	for _, x := range periods {
+		out = append(out, x.Entries...)
+	}
+	return out, nil
 }

@@ -42,12 +42,11 @@ func (c *statsContract) RequestQuery(ctx *txContext, request string) (string, er
 	if err != nil {
 		return "", err
 	}
-	live := 0
-	count := func(string, []byte) error { live++; return nil }
-	if err := scan(ctx, ledger.ObjLive, periodAttrs(ds.ID, in.Period), count); err != nil {
+	live, err := liveIndex(ctx, ds.ID, in.Period)
+	if err != nil {
 		return "", err
 	}
-	q, err := ledger.NewQuery(ctx.consortium, ds, budget, live, in, ctx.caller.MSPID, id, ctx.txID, ctx.at)
+	q, err := ledger.NewQuery(ctx.consortium, ds, budget, len(live), in, ctx.caller.MSPID, id, ctx.txID, ctx.at)
 	if err != nil {
 		return "", err
 	}
@@ -70,7 +69,11 @@ func (c *statsContract) ApproveQuery(ctx *txContext, queryID, reason string) (st
 	// index; the others read and write the query alone.
 	read := func() (ledger.ApprovalInputs, error) {
 		var in ledger.ApprovalInputs
-		if err := readAhead(ctx, ledger.DatasetKey(q.DatasetID), ledger.BudgetKey(q.DatasetID)); err != nil {
+		keys := []string{ledger.DatasetKey(q.DatasetID), ledger.BudgetKey(q.DatasetID)}
+		if q.Period != "" {
+			keys = append(keys, ledger.LiveKey(q.DatasetID, q.Period))
+		}
+		if err := readAhead(ctx, keys...); err != nil {
 			return in, err
 		}
 		var err error

@@ -78,16 +78,7 @@ func (c *statsContract) GetSubmission(ctx *txContext, submissionID string) (stri
 // Every submission is reached from its provider's live one through the Supersedes links,
 // so each page reads all of them, and the bookmark names the next page's first record.
 func (c *statsContract) ListSubmissions(ctx *txContext, datasetID, period, bookmark string) (string, error) {
-	prefix := ledger.CompositeKey(ledger.ObjSubmission, periodAttrs(datasetID, period)...)
-	start, err := hex.DecodeString(bookmark)
-	if err != nil || (len(start) > 0 && !strings.HasPrefix(string(start), prefix)) {
-		return "", ledger.Errorf(ledger.CodeInvalid, "the bookmark does not belong to this list; pass the one the previous page returned")
-	}
-	type listed struct {
-		pos string // the record's place in the list: (dataset, period, ID) as a composite key
-		s   ledger.Submission
-	}
-	var all []listed
+	var all []placed[ledger.Submission]
 	live, err := liveIndex(ctx, datasetID, period)
 	if err != nil {
 		return "", err
@@ -100,24 +91,17 @@ func (c *statsContract) ListSubmissions(ctx *txContext, datasetID, period, bookm
 			}
 			seen[id] = true
 			var s ledger.Submission
-			if ok, err := getJSON(ctx, ledger.SubmissionKey(id), &s); err != nil || !ok {
-				if err == nil {
-					err = ledger.Errorf(ledger.CodeInternal, "the submissions of dataset %s name %s, which does not exist", datasetID, id)
-				}
+			if err := mustRecord(ctx, ledger.SubmissionKey(id), "the submission history of dataset "+datasetID, id, &s); err != nil {
 				return "", err
 			}
-			all = append(all, listed{ledger.CompositeKey(ledger.ObjSubmission, s.DatasetID, s.Period, s.ID), s})
+			all = append(all, placed[ledger.Submission]{ledger.CompositeKey(ledger.ObjSubmission, s.DatasetID, s.Period, s.ID), s})
 			id = s.Supersedes
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].pos < all[j].pos })
-	from := sort.Search(len(all), func(i int) bool { return all[i].pos >= string(start) })
-	page := ledger.Page[ledger.Submission]{Items: []ledger.Submission{}}
-	for _, l := range all[from:min(from+ledger.ListPageSize, len(all))] {
-		page.Items = append(page.Items, l.s)
-	}
-	if next := from + ledger.ListPageSize; next < len(all) {
-		page.Bookmark = hex.EncodeToString([]byte(all[next].pos))
+	page, err := pageOf(all, ledger.CompositeKey(ledger.ObjSubmission, periodAttrs(datasetID, period)...), bookmark)
+	if err != nil {
+		return "", err
 	}
 	return respond(page)
 }
@@ -125,7 +109,60 @@ func (c *statsContract) ListSubmissions(ctx *txContext, datasetID, period, bookm
 // ListLiveSubmissions returns a page of the live ledger.Submission records of a dataset,
 // of one period or, when period is empty, of every period; by period, then provider.
 func (c *statsContract) ListLiveSubmissions(ctx *txContext, datasetID, period, bookmark string) (string, error) {
-	return listPage[ledger.Submission](ctx, ledger.ObjLive, periodAttrs(datasetID, period), bookmark, &follow{liveSubmissionID, ledger.SubmissionKey})
+	live, err := liveIndex(ctx, datasetID, period)
+	if err != nil {
+		return "", err
+	}
+	all := make([]placed[ledger.LiveSubmission], len(live))
+	for i, e := range live {
+		all[i] = placed[ledger.LiveSubmission]{ledger.CompositeKey(ledger.ObjLive, e.DatasetID, e.Period, e.Provider), e}
+	}
+	entries, err := pageOf(all, ledger.CompositeKey(ledger.ObjLive, periodAttrs(datasetID, period)...), bookmark)
+	if err != nil {
+		return "", err
+	}
+	page := ledger.Page[ledger.Submission]{Items: make([]ledger.Submission, len(entries.Items)), Bookmark: entries.Bookmark}
+	for i, e := range entries.Items {
+		if err := mustRecord(ctx, ledger.SubmissionKey(e.SubmissionID), "the live index of dataset "+datasetID, e.SubmissionID, &page.Items[i]); err != nil {
+			return "", err
+		}
+	}
+	return respond(page)
+}
+
+// placed is a list item and its place in the list, a composite key.
+type placed[T any] struct {
+	pos string
+	v   T
+}
+
+// pageOf returns the page of items, sorted by place, that starts at bookmark (hex of the
+// place of its first item, as the previous page gave it; "" for the first page). A
+// bookmark whose place is not under prefix does not belong to the list: INVALID.
+func pageOf[T any](items []placed[T], prefix, bookmark string) (ledger.Page[T], error) {
+	start, err := hex.DecodeString(bookmark)
+	if err != nil || (len(start) > 0 && !strings.HasPrefix(string(start), prefix)) {
+		return ledger.Page[T]{}, ledger.Errorf(ledger.CodeInvalid, "the bookmark does not belong to this list; pass the one the previous page returned")
+	}
+	from := sort.Search(len(items), func(i int) bool { return items[i].pos >= string(start) })
+	page := ledger.Page[T]{Items: []T{}}
+	for _, it := range items[from:min(from+ledger.ListPageSize, len(items))] {
+		page.Items = append(page.Items, it.v)
+	}
+	if next := from + ledger.ListPageSize; next < len(items) {
+		page.Bookmark = hex.EncodeToString([]byte(items[next].pos))
+	}
+	return page, nil
+}
+
+// mustRecord reads the record key that list names: its absence is INTERNAL, a broken
+// reference in the ledger's own records.
+func mustRecord(ctx *txContext, key, list, id string, out any) error {
+	ok, err := getJSON(ctx, key, out)
+	if err == nil && !ok {
+		err = ledger.Errorf(ledger.CodeInternal, "%s names %s, which does not exist", list, id)
+	}
+	return err
 }
 
 // GetQuery returns a ledger.Query.

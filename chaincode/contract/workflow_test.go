@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -202,4 +203,26 @@ func TestCollectiveKeysAndDatasetsAreRecordedOnce(t *testing.T) {
 	requireCode(t, ledger.CodeNotFound, err)
 	_, err = f.evaluate(c.reg, "GetQueryHistory", "q-none")
 	requireCode(t, ledger.CodeNotFound, err)
+}
+
+// A period's live index is one record: two providers submitting for the same period at
+// the same moment conflict on it, and the one that tries again is added, not lost.
+func TestProvidersSubmittingOnePeriodTogetherConflictAndTheRetryIsKept(t *testing.T) {
+	f, c := setup(t, nil)
+	sa, ra := f.simulate(c.hospA, "SubmitData", jsonString(t, submissionInput("2027", "a-2027")))
+	sb, rb := f.simulate(c.hospB, "SubmitData", jsonString(t, submissionInput("2027", "b-2027")))
+	_, err := result(sa, ra)
+	require.NoError(t, err)
+	_, err = result(sb, rb)
+	require.NoError(t, err)
+	require.NoError(t, f.commit(sa, "SubmitData"))
+	require.ErrorIs(t, f.commit(sb, "SubmitData"), errMVCC)
+
+	must[ledger.Submission](f, c.hospB, "SubmitData", jsonString(t, submissionInput("2027", "b-2027")))
+	live := read[ledger.Page[ledger.Submission]](f, c.reg, "ListLiveSubmissions", datasetA, "2027", "")
+	require.Len(t, live.Items, 2)
+	require.Equal(t, []string{hospAMSP, hospBMSP}, []string{live.Items[0].Provider, live.Items[1].Provider})
+	var x ledger.LiveIndex
+	require.NoError(t, json.Unmarshal(f.w.state[ledger.LiveKey(datasetA, "2027")].value, &x))
+	require.Len(t, x.Entries, 2, "one record holds the period's live submissions")
 }

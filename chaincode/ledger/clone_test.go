@@ -121,3 +121,28 @@ func change(v reflect.Value) {
 		panic("change: no case for " + v.Type().String())
 	}
 }
+
+func TestLiveIndexKeepsOneEntryPerProviderSortedAndCopies(t *testing.T) {
+	entry := func(provider, id string) ledger.LiveSubmission {
+		return ledger.LiveSubmission{SubmissionID: id, Provider: provider, DatasetID: "ds", Period: "2025", Digests: []string{digest(id)}}
+	}
+	var x ledger.LiveIndex
+	_, ok := x.Of(hosA)
+	require.False(t, ok)
+
+	x = x.With(entry(hosB, "s-1"))
+	x = x.With(entry(stat, "s-2"))
+	x = x.With(entry(hosA, "s-3"))
+	require.Equal(t, "ds", x.DatasetID)
+	require.Equal(t, "2025", x.Period)
+	require.Equal(t, []ledger.LiveSubmission{entry(hosA, "s-3"), entry(hosB, "s-1"), entry(stat, "s-2")}, x.Entries)
+
+	before := x
+	replaced := x.With(entry(hosB, "s-4"))
+	got, ok := replaced.Of(hosB)
+	require.True(t, ok)
+	require.Equal(t, "s-4", got.SubmissionID)
+	require.Len(t, replaced.Entries, 3, "a resubmission replaces its provider's entry")
+	got, _ = before.Of(hosB)
+	require.Equal(t, "s-1", got.SubmissionID, "With leaves the index it was called on alone")
+}

@@ -14,7 +14,7 @@ package ledger
 //	dataset / datasetID                 → Dataset
 //	budget / datasetID                  → Budget (the one key every approval of the dataset writes)
 //	submission / submissionID           → Submission
-//	live / datasetID / period / providerMSPID → LiveSubmission (the live submission's ID and digests)
+//	live / datasetID / period           → LiveIndex (each provider's live submission: ID and digests)
 //	digest / ciphertextDigest           → submission ID (every ciphertext digest ever used)
 //	query / queryID                     → Query
 //	dataset-query / datasetID / queryID → query ID (index)
@@ -75,10 +75,9 @@ func BudgetKey(datasetID string) string { return CompositeKey(ObjBudget, dataset
 // SubmissionKey is the key of a submission.
 func SubmissionKey(id string) string { return CompositeKey(ObjSubmission, id) }
 
-// LiveKey is the key naming the live submission of a provider for a dataset period (its
-// LiveSubmission entry).
-func LiveKey(datasetID, period, providerMSPID string) string {
-	return CompositeKey(ObjLive, datasetID, period, providerMSPID)
+// LiveKey is the key of a dataset period's live index (its LiveIndex record).
+func LiveKey(datasetID, period string) string {
+	return CompositeKey(ObjLive, datasetID, period)
 }
 
 // DigestKey is the key recording that a ciphertext digest has been used.

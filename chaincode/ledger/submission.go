@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/statledger/statledger/policies"
@@ -44,12 +46,12 @@ func (s Submission) Digests() []string {
 	return out
 }
 
-// LiveSubmission is what the live-submission index (LiveKey) holds for a provider's live
-// submission of a dataset period: its ID, dataset, period and ciphertext digests, so that
-// an approval freezes a query's inputs from the index alone, without reading every
-// submission record.
+// LiveSubmission is what a period's live index holds for a provider's live submission:
+// its ID, provider, dataset, period and ciphertext digests, so that an approval freezes a
+// query's inputs from the index alone, without reading every submission record.
 type LiveSubmission struct {
 	SubmissionID string   `json:"submissionID"`
+	Provider     string   `json:"provider"`
 	DatasetID    string   `json:"datasetID"`
 	Period       string   `json:"period"`
 	Digests      []string `json:"digests"`
@@ -57,7 +59,39 @@ type LiveSubmission struct {
 
 // Live returns the live-index entry of s.
 func (s Submission) Live() LiveSubmission {
-	return LiveSubmission{SubmissionID: s.ID, DatasetID: s.DatasetID, Period: s.Period, Digests: s.Digests()}
+	return LiveSubmission{SubmissionID: s.ID, Provider: s.Provider, DatasetID: s.DatasetID, Period: s.Period, Digests: s.Digests()}
+}
+
+// LiveIndex is what a dataset period's live-index key (LiveKey) holds: the live
+// submission of every provider that has one, sorted by provider. One record per period,
+// rather than one key per provider, lets a query of the period read its inputs together
+// with the records it reads anyway, without a range read; providers submitting the same
+// period at the same moment conflict on it (MVCC), and their clients try again.
+type LiveIndex struct {
+	DatasetID string           `json:"datasetID"`
+	Period    string           `json:"period"`
+	Entries   []LiveSubmission `json:"entries"`
+}
+
+// Of returns provider's entry.
+func (x LiveIndex) Of(provider string) (LiveSubmission, bool) {
+	i, ok := slices.BinarySearchFunc(x.Entries, provider, func(e LiveSubmission, p string) int { return strings.Compare(e.Provider, p) })
+	if !ok {
+		return LiveSubmission{}, false
+	}
+	return x.Entries[i], true
+}
+
+// With returns a copy of x in which e is its provider's entry.
+func (x LiveIndex) With(e LiveSubmission) LiveIndex {
+	cmp := func(a LiveSubmission, p string) int { return strings.Compare(a.Provider, p) }
+	entries := slices.Clone(x.Entries)
+	if i, ok := slices.BinarySearchFunc(entries, e.Provider, cmp); ok {
+		entries[i] = e
+	} else {
+		entries = slices.Insert(entries, i, e)
+	}
+	return LiveIndex{DatasetID: e.DatasetID, Period: e.Period, Entries: entries}
 }
 
 // SubmissionInput is the argument of SubmitData. Records is the number of records
