@@ -1,7 +1,6 @@
 package contract
 
 import (
-
 	"github.com/statledger/statledger/chaincode/ledger"
 )
 
