@@ -163,7 +163,7 @@ func gate(ctx *txContext) error {
 		return ledger.Prefix("read the consortium", err)
 	}
 	if ctx.hasConsortium = len(data) > 0; ctx.hasConsortium {
-		if ctx.consortium, err = consortiums.decode(ledger.ConsortiumKey(), data); err != nil {
+		if ctx.consortium, err = consortiums.decode(stub.GetChannelID(), ledger.ConsortiumKey(), data); err != nil {
 			return ledger.Prefix("read the consortium", err)
 		}
 	}

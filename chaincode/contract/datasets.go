@@ -148,6 +148,9 @@ func liveIndex(ctx *txContext, datasetID, period string) ([]ledger.LiveSubmissio
 	}
 	out := []ledger.LiveSubmission{}
 	for _, x := range periods {
+		if x.Entries == nil {
+			return nil, ledger.Errorf(ledger.CodeInternal, "the live index of dataset %s holds a record that is not a period's index; it was written by an older contract", datasetID)
+		}
 		out = append(out, x.Entries...)
 	}
 	return out, nil

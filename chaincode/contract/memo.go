@@ -30,29 +30,33 @@ type memoEntry[T any] struct {
 	value T
 }
 
-// The chaincode's memos: one consortium per channel, and the datasets a busy consortium
-// queries at a time.
+// The chaincode's memos, by channel and key: a consortium per channel, and the datasets
+// a busy consortium queries at a time.
 var (
 	consortiums = recordMemo[ledger.Consortium]{kind: "consortium", clone: ledger.Consortium.Clone, limit: 4}
 	datasets    = recordMemo[ledger.Dataset]{kind: "dataset", clone: ledger.Dataset.Clone, limit: 256}
 )
 
-// decode returns the record data encodes, stored under key. Bytes that do not decode are
-// an INTERNAL error.
-func (m *recordMemo[T]) decode(key string, data []byte) (T, error) {
+// decode returns the record data encodes, stored under key on channel. Bytes that do not
+// decode are an INTERNAL error.
+func (m *recordMemo[T]) decode(channel, key string, data []byte) (T, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.entries[key]; ok && bytes.Equal(e.data, data) {
+	at := channel + "\x00" + key
+	if e, ok := m.entries[at]; ok && bytes.Equal(e.data, data) {
 		return m.clone(e.value), nil
 	}
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {
 		return v, ledger.Errorf(ledger.CodeInternal, "decode %s: %w", keyName(key), err)
 	}
-	if m.entries == nil || len(m.entries) >= m.limit {
+	if _, known := m.entries[at]; !known && len(m.entries) >= m.limit {
+		m.entries = nil
+	}
+	if m.entries == nil {
 		m.entries = make(map[string]memoEntry[T], m.limit)
 	}
-	m.entries[key] = memoEntry[T]{data: bytes.Clone(data), value: v}
+	m.entries[at] = memoEntry[T]{data: bytes.Clone(data), value: v}
 	return m.clone(v), nil
 }
 
@@ -67,5 +71,5 @@ func (m *recordMemo[T]) get(ctx *txContext, key, id string) (T, error) {
 	if len(data) == 0 {
 		return zero, ledger.Errorf(ledger.CodeNotFound, "%s %s does not exist", m.kind, id)
 	}
-	return m.decode(key, data)
+	return m.decode(ctx.GetStub().GetChannelID(), key, data)
 }

@@ -17,7 +17,7 @@ func TestRecordMemoDecodesAsJSONAndHandsOutClones(t *testing.T) {
 	first := testConsortium()
 	data := mustJSON(t, first)
 
-	got, err := m.decode(key, data)
+	got, err := m.decode("ch", key, data)
 	require.NoError(t, err)
 	require.Equal(t, first, got)
 
@@ -26,7 +26,7 @@ func TestRecordMemoDecodesAsJSONAndHandsOutClones(t *testing.T) {
 	got.Orgs[0].Roles[0] = ledger.RoleAuditor
 	got.Orgs[1].KeyHolder = false
 	data[len(data)-2] = 'X'
-	again, err := m.decode(key, mustJSON(t, first))
+	again, err := m.decode("ch", key, mustJSON(t, first))
 	require.NoError(t, err)
 	require.Equal(t, first, again)
 
@@ -34,23 +34,33 @@ func TestRecordMemoDecodesAsJSONAndHandsOutClones(t *testing.T) {
 	next := testConsortium()
 	next.Version = 2
 	next.Orgs = next.Orgs[:4]
-	got, err = m.decode(key, mustJSON(t, next))
+	got, err = m.decode("ch", key, mustJSON(t, next))
 	require.NoError(t, err)
 	require.Equal(t, next, got)
 
 	// Bytes that do not decode are an INTERNAL error and forget nothing.
-	_, err = m.decode(key, []byte(`{"orgs": 7}`))
+	_, err = m.decode("ch", key, []byte(`{"orgs": 7}`))
 	requireCode(t, ledger.CodeInternal, err)
 	require.ErrorContains(t, err, "decode consortium")
-	got, err = m.decode(key, mustJSON(t, next))
+	got, err = m.decode("ch", key, mustJSON(t, next))
 	require.NoError(t, err)
 	require.Equal(t, next, got)
+
+	// The same key on two channels is two records.
+	two := recordMemo[ledger.Consortium]{kind: "consortium", clone: ledger.Consortium.Clone, limit: 4}
+	a, err := two.decode("ch1", key, mustJSON(t, first))
+	require.NoError(t, err)
+	b, err := two.decode("ch2", key, mustJSON(t, next))
+	require.NoError(t, err)
+	require.Equal(t, first, a)
+	require.Equal(t, next, b)
+	require.Len(t, two.entries, 2)
 
 	// Past its limit the memo starts afresh and still decodes right.
 	for i, k := range []string{"a", "b", "c"} {
 		c := testConsortium()
 		c.Version = 10 + i
-		got, err := m.decode(k, mustJSON(t, c))
+		got, err := m.decode("ch", k, mustJSON(t, c))
 		require.NoError(t, err)
 		require.Equal(t, c, got)
 		require.LessOrEqual(t, len(m.entries), m.limit)

@@ -178,8 +178,9 @@ func readBudget(ctx *txContext, datasetID string) (ledger.Budget, error) {
 	return b, err
 }
 
-// periodAttrs are the leading attributes of a dataset's submission keys (live index and
-// submission index): of one period or, when period is empty, of every period.
+// periodAttrs are the leading attributes of the places of a dataset's submissions in
+// their lists (composite keys under "submission" and "live"): of one period or, when
+// period is empty, of every period.
 func periodAttrs(datasetID, period string) []string {
 	if period == "" {
 		return []string{datasetID}

@@ -78,6 +78,10 @@ func (c *statsContract) GetSubmission(ctx *txContext, submissionID string) (stri
 // Every submission is reached from its provider's live one through the Supersedes links,
 // so each page reads all of them, and the bookmark names the next page's first record.
 func (c *statsContract) ListSubmissions(ctx *txContext, datasetID, period, bookmark string) (string, error) {
+	start, err := listStart(ledger.CompositeKey(ledger.ObjSubmission, periodAttrs(datasetID, period)...), bookmark)
+	if err != nil {
+		return "", err
+	}
 	var all []placed[ledger.Submission]
 	live, err := liveIndex(ctx, datasetID, period)
 	if err != nil {
@@ -99,16 +103,16 @@ func (c *statsContract) ListSubmissions(ctx *txContext, datasetID, period, bookm
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].pos < all[j].pos })
-	page, err := pageOf(all, ledger.CompositeKey(ledger.ObjSubmission, periodAttrs(datasetID, period)...), bookmark)
-	if err != nil {
-		return "", err
-	}
-	return respond(page)
+	return respond(pageOf(all, start))
 }
 
 // ListLiveSubmissions returns a page of the live ledger.Submission records of a dataset,
 // of one period or, when period is empty, of every period; by period, then provider.
 func (c *statsContract) ListLiveSubmissions(ctx *txContext, datasetID, period, bookmark string) (string, error) {
+	start, err := listStart(ledger.CompositeKey(ledger.ObjLive, periodAttrs(datasetID, period)...), bookmark)
+	if err != nil {
+		return "", err
+	}
 	live, err := liveIndex(ctx, datasetID, period)
 	if err != nil {
 		return "", err
@@ -117,10 +121,7 @@ func (c *statsContract) ListLiveSubmissions(ctx *txContext, datasetID, period, b
 	for i, e := range live {
 		all[i] = placed[ledger.LiveSubmission]{ledger.CompositeKey(ledger.ObjLive, e.DatasetID, e.Period, e.Provider), e}
 	}
-	entries, err := pageOf(all, ledger.CompositeKey(ledger.ObjLive, periodAttrs(datasetID, period)...), bookmark)
-	if err != nil {
-		return "", err
-	}
+	entries := pageOf(all, start)
 	page := ledger.Page[ledger.Submission]{Items: make([]ledger.Submission, len(entries.Items)), Bookmark: entries.Bookmark}
 	for i, e := range entries.Items {
 		if err := mustRecord(ctx, ledger.SubmissionKey(e.SubmissionID), "the live index of dataset "+datasetID, e.SubmissionID, &page.Items[i]); err != nil {
@@ -136,15 +137,21 @@ type placed[T any] struct {
 	v   T
 }
 
-// pageOf returns the page of items, sorted by place, that starts at bookmark (hex of the
-// place of its first item, as the previous page gave it; "" for the first page). A
-// bookmark whose place is not under prefix does not belong to the list: INVALID.
-func pageOf[T any](items []placed[T], prefix, bookmark string) (ledger.Page[T], error) {
+// listStart returns the place a page starts at, from its bookmark: hex of the place of
+// its first item, as the previous page gave it ("" for the first page). A bookmark whose
+// place is not under prefix, the list's, is INVALID; lists check it before reading.
+func listStart(prefix, bookmark string) (string, error) {
 	start, err := hex.DecodeString(bookmark)
 	if err != nil || (len(start) > 0 && !strings.HasPrefix(string(start), prefix)) {
-		return ledger.Page[T]{}, ledger.Errorf(ledger.CodeInvalid, "the bookmark does not belong to this list; pass the one the previous page returned")
+		return "", ledger.Errorf(ledger.CodeInvalid, "the bookmark does not belong to this list; pass the one the previous page returned")
 	}
-	from := sort.Search(len(items), func(i int) bool { return items[i].pos >= string(start) })
+	return string(start), nil
+}
+
+// pageOf returns the page of items, sorted by place, that starts at place start, with
+// the bookmark of the next page.
+func pageOf[T any](items []placed[T], start string) ledger.Page[T] {
+	from := sort.Search(len(items), func(i int) bool { return items[i].pos >= start })
 	page := ledger.Page[T]{Items: []T{}}
 	for _, it := range items[from:min(from+ledger.ListPageSize, len(items))] {
 		page.Items = append(page.Items, it.v)
@@ -152,7 +159,7 @@ func pageOf[T any](items []placed[T], prefix, bookmark string) (ledger.Page[T], 
 	if next := from + ledger.ListPageSize; next < len(items) {
 		page.Bookmark = hex.EncodeToString([]byte(items[next].pos))
 	}
-	return page, nil
+	return page
 }
 
 // mustRecord reads the record key that list names: its absence is INTERNAL, a broken

@@ -226,3 +226,15 @@ func TestProvidersSubmittingOnePeriodTogetherConflictAndTheRetryIsKept(t *testin
 	require.NoError(t, json.Unmarshal(f.w.state[ledger.LiveKey(datasetA, "2027")].value, &x))
 	require.Len(t, x.Entries, 2, "one record holds the period's live submissions")
 }
+
+// A ledger written by the contract before one record held a period's live index has
+// per-provider entries under the same prefix: reading them is an INTERNAL error, not a
+// list that silently leaves those submissions out.
+func TestALiveIndexOfAnOlderContractIsRefusedNotSkipped(t *testing.T) {
+	f, c := setup(t, nil)
+	old := mustJSON(t, ledger.LiveSubmission{SubmissionID: "s-old", DatasetID: datasetA, Period: "2019", Digests: []string{digest("old")}})
+	f.w.state[ledger.CompositeKey(ledger.ObjLive, datasetA, "2019", hospAMSP)] = versioned{value: old, version: 1}
+	_, err := f.evaluate(c.reg, "ListLiveSubmissions", datasetA, "", "")
+	requireCode(t, ledger.CodeInternal, err)
+	require.ErrorContains(t, err, "written by an older contract")
+}

@@ -280,9 +280,13 @@ func RecheckQuery(c Consortium, ds Dataset, key CollectiveKey, q Query) error {
 // distinct, each a participant of the key and still a key holder of the consortium (only
 // key holders may post shares). The key's threshold is the consortium's when the key was
 // recorded; it is the one the key's Shamir shares were made for. It returns an INVALID
-// *Error.
+// *Error, or INTERNAL for a dataset without the copy (registered by an older contract,
+// whose ledger this one cannot take over).
 func checkDecryptors(c Consortium, ds Dataset, names []string) ([]string, error) {
 	key := ds.KeyShares
+	if key.Threshold < 1 {
+		return nil, Errorf(CodeInternal, "dataset %s carries no copy of collective key %s's shares; it was registered by an older contract", ds.ID, ds.KeyID)
+	}
 	decryptors, ok := sortedUnique(names)
 	if !ok {
 		return nil, invalid("decryptors must be distinct; %s is named twice", firstRepeat(decryptors))

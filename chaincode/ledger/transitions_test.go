@@ -425,6 +425,10 @@ func TestNewQueryAndReplay(t *testing.T) {
 		_, err := ledger.NewQuery(consortium(), ds, b, 2, queryInput("k"), stat, "q-1", txID, t0)
 		requireCode(t, ledger.CodeInvalid, err)
 		require.ErrorContains(t, err, "needs exactly 3 decryptors, the threshold of collective key ck-1")
+		ds.KeyShares = ledger.KeyShares{}
+		_, err = ledger.NewQuery(consortium(), ds, b, 2, queryInput("k"), stat, "q-1", txID, t0)
+		requireCode(t, ledger.CodeInternal, err)
+		require.ErrorContains(t, err, "carries no copy of collective key ck-1's shares")
 		ds.KeyShares = ledger.KeyShares{Participants: []string{hosA, hosB}, Threshold: 2}
 		_, err = ledger.NewQuery(consortium(), ds, b, 2, queryInput("k"), stat, "q-1", txID, t0)
 		requireCode(t, ledger.CodeInvalid, err)
