@@ -125,12 +125,9 @@ func liveSubmission(ctx *txContext, live ledger.LiveIndex, provider string) (*le
 		return nil, nil
 	}
 	var s ledger.Submission
-	ok, err := getJSON(ctx, ledger.SubmissionKey(entry.SubmissionID), &s)
-	if err != nil {
+	list := "the live index of dataset " + live.DatasetID + " period " + live.Period
+	if err := mustRecord(ctx, ledger.SubmissionKey(entry.SubmissionID), list, entry.SubmissionID, &s); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, ledger.Errorf(ledger.CodeInternal, "the live index of dataset %s period %s names submission %s, which does not exist", live.DatasetID, live.Period, entry.SubmissionID)
 	}
 	return &s, nil
 }

@@ -162,16 +162,6 @@ func pageOf[T any](items []placed[T], start string) ledger.Page[T] {
 	return page
 }
 
-// mustRecord reads the record key that list names: its absence is INTERNAL, a broken
-// reference in the ledger's own records.
-func mustRecord(ctx *txContext, key, list, id string, out any) error {
-	ok, err := getJSON(ctx, key, out)
-	if err == nil && !ok {
-		err = ledger.Errorf(ledger.CodeInternal, "%s names %s, which does not exist", list, id)
-	}
-	return err
-}
-
 // GetQuery returns a ledger.Query.
 func (c *statsContract) GetQuery(ctx *txContext, queryID string) (string, error) {
 	return get[ledger.Query](ctx, ledger.QueryKey(queryID), "query", queryID)

@@ -75,6 +75,16 @@ func getJSON(ctx *txContext, key string, out any) (bool, error) {
 	return true, nil
 }
 
+// mustRecord reads the record key that list names: its absence is INTERNAL, a broken
+// reference in the ledger's own records.
+func mustRecord(ctx *txContext, key, list, id string, out any) error {
+	ok, err := getJSON(ctx, key, out)
+	if err == nil && !ok {
+		err = ledger.Errorf(ledger.CodeInternal, "%s names %s, which does not exist", list, id)
+	}
+	return err
+}
+
 // mustGetJSON reads key into out and returns NOT_FOUND, such as "query q-1 does not
 // exist", when it holds nothing.
 func mustGetJSON(ctx *txContext, key, kind, id string, out any) error {
@@ -149,11 +159,11 @@ func scan(ctx *txContext, objectType string, attrs []string, fn func(key string,
 // page, or "" after the last page. A bookmark that does not belong to the list is
 // INVALID.
 func scanPage(ctx *txContext, objectType string, attrs []string, bookmark string, fn func(key string, value []byte) error) (string, error) {
-	start, err := hex.DecodeString(bookmark)
-	if err != nil || (len(start) > 0 && !strings.HasPrefix(string(start), ledger.CompositeKey(objectType, attrs...))) {
-		return "", ledger.Errorf(ledger.CodeInvalid, "the bookmark does not belong to this list; pass the one the previous page returned")
+	start, err := listStart(ledger.CompositeKey(objectType, attrs...), bookmark)
+	if err != nil {
+		return "", err
 	}
-	it, meta, err := ctx.GetStub().GetStateByPartialCompositeKeyWithPagination(objectType, attrs, ledger.ListPageSize, string(start))
+	it, meta, err := ctx.GetStub().GetStateByPartialCompositeKeyWithPagination(objectType, attrs, ledger.ListPageSize, start)
 	if err != nil {
 		return "", ledger.Errorf(ledger.CodeInternal, "list %s: %w", objectType, err)
 	}
@@ -213,12 +223,8 @@ func followInto[T any](ctx *txContext, idOf func(value []byte) (string, error), 
 			return ledger.Errorf(ledger.CodeInternal, "decode %s: %w", keyName(key), err)
 		}
 		var v T
-		ok, err := getJSON(ctx, recordKey(id), &v)
-		if err != nil {
+		if err := mustRecord(ctx, recordKey(id), "index "+keyName(key), id, &v); err != nil {
 			return err
-		}
-		if !ok {
-			return ledger.Errorf(ledger.CodeInternal, "index %s names %s, which does not exist", keyName(key), id)
 		}
 		*out = append(*out, v)
 		return nil

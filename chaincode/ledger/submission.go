@@ -75,7 +75,7 @@ type LiveIndex struct {
 
 // Of returns provider's entry.
 func (x LiveIndex) Of(provider string) (LiveSubmission, bool) {
-	i, ok := slices.BinarySearchFunc(x.Entries, provider, func(e LiveSubmission, p string) int { return strings.Compare(e.Provider, p) })
+	i, ok := slices.BinarySearchFunc(x.Entries, provider, byProvider)
 	if !ok {
 		return LiveSubmission{}, false
 	}
@@ -84,15 +84,17 @@ func (x LiveIndex) Of(provider string) (LiveSubmission, bool) {
 
 // With returns a copy of x in which e is its provider's entry.
 func (x LiveIndex) With(e LiveSubmission) LiveIndex {
-	cmp := func(a LiveSubmission, p string) int { return strings.Compare(a.Provider, p) }
 	entries := slices.Clone(x.Entries)
-	if i, ok := slices.BinarySearchFunc(entries, e.Provider, cmp); ok {
+	if i, ok := slices.BinarySearchFunc(entries, e.Provider, byProvider); ok {
 		entries[i] = e
 	} else {
 		entries = slices.Insert(entries, i, e)
 	}
 	return LiveIndex{DatasetID: e.DatasetID, Period: e.Period, Entries: entries}
 }
+
+// byProvider orders live-index entries by provider, for the searches of a LiveIndex.
+func byProvider(e LiveSubmission, provider string) int { return strings.Compare(e.Provider, provider) }
 
 // SubmissionInput is the argument of SubmitData. Records is the number of records
 // aggregated into the ciphertexts: from 1 to the dataset policy's MaxRecordsPerSubmission.
