@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -177,6 +178,11 @@ func TestBadArgumentsAreInvalidNeverAPanic(t *testing.T) {
 		foreign := "00" + strings.Repeat("61", 4) // "\x00aaaa", before every dataset key
 		_, err := f.evaluate(c.reg, "ListDatasets", foreign)
 		requireCode(t, ledger.CodeInvalid, err)
+		for _, bookmark := range []string{"zz", foreign, hex.EncodeToString([]byte(ledger.CompositeKey(ledger.ObjSubmission, datasetA)))} {
+			_, err = f.evaluate(c.reg, "ListLiveSubmissions", datasetA, "", bookmark)
+			requireCode(t, ledger.CodeInvalid, err)
+			require.ErrorContains(t, err, "bookmark")
+		}
 	})
 }
 
